@@ -1,0 +1,25 @@
+# Baseline: a small DCGAN for Fashion-MNIST 32x32 (one channel) that trains on a CPU:
+# G 128-64-32 channels, D 32-64-128, batch 64, 3,000 iterations.
+_base_ = [
+    '../_base_/models/dcgan_32x32.py',
+    '../_base_/datasets/fashion_mnist_32x32.py',
+    '../_base_/asgan_runtime.py',
+]
+model = dict(
+    data_preprocessor=dict(mean=[127.5], std=[127.5]),
+    generator=dict(base_channels=128, out_channels=1),
+    discriminator=dict(base_channels=32, in_channels=1))
+default_hooks = dict(
+    logger=dict(interval=50), checkpoint=dict(interval=1000))
+train_dataloader = dict(batch_size=64, num_workers=1)
+train_cfg = dict(max_iters=3000)
+optim_wrapper = dict(
+    generator=dict(optimizer=dict(type='Adam', lr=0.0002, betas=(0.5, 0.999))),
+    discriminator=dict(optimizer=dict(type='Adam', lr=0.0002, betas=(0.5, 0.999))))
+custom_hooks = [
+    dict(
+        type='VisualizationHook',
+        interval=500,
+        fixed_input=True,
+        vis_kwargs_list=dict(type='GAN', name='fake_img'))
+]

@@ -1,0 +1,20 @@
+# Baseline: unconditional SNGAN (hinge, 5 D steps per G step) on CIFAR-100 32x32,
+# batch 64, 100k G steps (= 500k D iterations), Adam 2e-4 (0.5, 0.999) as MMagic's SNGAN-Proj.
+_base_ = [
+    '../_base_/models/sngan_uncond_32x32.py',
+    '../_base_/datasets/cifar100_32x32.py',
+    '../_base_/asgan_runtime.py',
+]
+
+train_dataloader = dict(batch_size=64)
+train_cfg = dict(max_iters=500000)
+optim_wrapper = dict(
+    generator=dict(optimizer=dict(type='Adam', lr=0.0002, betas=(0.5, 0.999))),
+    discriminator=dict(optimizer=dict(type='Adam', lr=0.0002, betas=(0.5, 0.999))))
+custom_hooks = [
+    dict(
+        type='VisualizationHook',
+        interval=5000,
+        fixed_input=True,
+        vis_kwargs_list=dict(type='GAN', name='fake_img'))
+]

@@ -1,0 +1,25 @@
+"""Test set-up: MMagic's default scope, and tiny image folders shared by the tests."""
+import os
+
+import pytest
+
+os.environ.setdefault('OMP_NUM_THREADS', '2')
+
+import mmagic_asgan  # noqa: E402,F401  (fixes and registrations, as custom_imports would)
+from mmagic.utils import register_all_modules  # noqa: E402
+
+from helpers import make_image_folder  # noqa: E402
+
+register_all_modules(init_default_scope=True)
+
+
+@pytest.fixture(scope='session')
+def image_folder(tmp_path_factory):
+    """One class folder of 8 smooth random 32x32 colour PNGs."""
+    return make_image_folder(tmp_path_factory.mktemp('images_1class'), num_classes=1)
+
+
+@pytest.fixture(scope='session')
+def labelled_image_folder(tmp_path_factory):
+    """Two class folders of 8 images each (for class-conditional models)."""
+    return make_image_folder(tmp_path_factory.mktemp('images_2class'), num_classes=2)

@@ -1,0 +1,110 @@
+"""Shared helpers for the tests: tiny image folders and tiny-run config overrides."""
+import os.path as osp
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = ROOT / 'configs'
+
+
+def make_image_folder(root: Path, num_classes: int = 1, per_class: int = 8, size: int = 32,
+                      seed: int = 0, channels: int = 3) -> Path:
+    """Writes ``root/class_<k>/<i>.png``: smooth random colour images (PNG, uint8)."""
+    import cv2
+    rng = np.random.default_rng(seed)
+    for k in range(num_classes):
+        folder = root / f'class_{k}'
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            coarse = rng.integers(0, 256, size=(4, 4, channels), dtype=np.uint8)
+            img = cv2.resize(coarse, (size, size), interpolation=cv2.INTER_LINEAR)
+            cv2.imwrite(str(folder / f'{i:03d}.png'), img)
+    return root
+
+
+def tiny_overrides(data_root: Path, scale: int, iters: int = 2, batch_size: int = 2,
+                   grayscale: bool = False, checkpoint_interval: Optional[int] = None) -> dict:
+    """Config overrides that make any GAN config train a few iterations on a tiny
+    class-folder dataset on CPU, with no evaluation (metrics need Inception)."""
+    load = dict(type='LoadImageFromFile', key='gt')
+    if grayscale:
+        load['color_type'] = 'grayscale'
+    return dict(
+        train_dataloader=dict(
+            batch_size=batch_size, num_workers=0, persistent_workers=False,
+            sampler=dict(type='InfiniteSampler', shuffle=True),
+            dataset=dict(_delete_=True, type='BasicConditionalDataset', data_root=str(data_root),
+                         pipeline=[load, dict(type='Resize', keys='gt', scale=(scale, scale)),
+                                   dict(type='PackInputs')])),
+        train_cfg=dict(max_iters=iters, val_interval=10**9),
+        val_cfg=None, val_dataloader=None, val_evaluator=None,
+        test_cfg=None, test_dataloader=None, test_evaluator=None,
+        default_hooks=dict(logger=dict(interval=1),
+                           checkpoint=dict(interval=checkpoint_interval or iters)),
+        env_cfg=dict(cudnn_benchmark=False),
+        randomness=dict(seed=0, deterministic=False),
+    )
+
+
+def write_config(path: Path, base: str, body: str = '', overrides: Optional[dict] = None) -> Path:
+    """Writes a config file: ``_base_ = base``, then ``body``, then ``overrides``
+    (a dict, written as top-level assignments)."""
+    lines = [f'_base_ = {base!r}', body]
+    for key, value in (overrides or {}).items():
+        lines.append(f'{key} = {value!r}')
+    path.write_text('\n'.join(lines) + '\n')
+    return path
+
+
+TWO_LINES = ("custom_imports = dict(imports=['mmagic_asgan'], allow_failed_imports=False)\n"
+             "custom_hooks = _base_.get('custom_hooks', []) + [dict(type='RealSampleAttackHook', "
+             "{hook_args})]\n")
+
+
+def as_config_body(**hook_args) -> str:
+    """The two lines a user adds to a config, with the hook's arguments."""
+    return TWO_LINES.format(hook_args=', '.join(f'{k}={v!r}' for k, v in hook_args.items()))
+
+
+def scalars(work_dir: Path) -> list:
+    """The JSON records of the (only) run in ``work_dir``."""
+    import json
+    files = sorted(Path(work_dir).glob('*/vis_data/scalars.json'))
+    assert files, f'no scalars.json under {work_dir}'
+    return [json.loads(line) for line in files[-1].read_text().splitlines() if line.strip()]
+
+
+def checkpoint_path(work_dir: Path, it: int) -> Path:
+    return Path(osp.join(work_dir, f'iter_{it}.pth'))
+
+
+def load_tool(name: str):
+    """Imports ``tools/<name>.py`` as a module (tools/ is not a package)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(f'tools_{name}', ROOT / 'tools' / f'{name}.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def train(config: Path, work_dir: Path, *extra: str):
+    """Runs ``tools/train.py CONFIG --work-dir WORK_DIR EXTRA...`` in this process."""
+    return load_tool('train').main([str(config), '--work-dir', str(work_dir), *extra])
+
+
+def model_state(runner) -> dict:
+    """A copy of the trained model's state dict (unwrapped)."""
+    from mmagic_asgan.module_state import unwrap
+    return {k: v.detach().clone() for k, v in unwrap(runner.model).state_dict().items()}
+
+
+def assert_same_state(a: dict, b: dict) -> None:
+    import torch
+    assert a.keys() == b.keys()
+    different = [k for k in a if not torch.equal(a[k], b[k])]
+    assert not different, f'{len(different)} tensors differ, e.g. {different[:3]}'
+
+
+SMALL_DCGAN = str(CONFIGS / 'asgan' / 'dcgan-small_1xb64-3kiters_fashion-mnist-32x32.py')

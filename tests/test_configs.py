@@ -1,0 +1,106 @@
+"""Configs: stock MMagic GANs train through tools/train.py, and the two AS-GAN lines
+turn on adversarial training of D for every model family the project covers."""
+from pathlib import Path
+
+import pytest
+from mmengine.config import Config
+
+from helpers import CONFIGS, as_config_body, scalars, tiny_overrides, train, write_config
+
+OURS = CONFIGS / 'asgan'
+SNGAN_UNCOND = str(OURS / 'sngan-uncond_hinge-ndisc5-1xb64-500kiters_cifar10-32x32.py')
+
+# (base config, image scale, grayscale, extra overrides)
+STOCK = {
+    'dcgan': ('mmagic::dcgan/dcgan_1xb128-300kiters_celeba-cropped-64.py', 64, False, {}),
+    'lsgan': ('mmagic::lsgan/lsgan_dcgan-archi_lr1e-3-1xb128-12Mimgs_celeba-cropped-64x64.py',
+              64, False, {}),
+    'wgan-gp': ('mmagic::wgan-gp/wgangp_GN_1xb64-160kiters_celeba-cropped-128x128.py', 128,
+                False, {}),
+    'sngan-uncond': (SNGAN_UNCOND, 32, False, {}),
+}
+SMALL_STYLEGAN2 = dict(model=dict(generator=dict(out_size=32), discriminator=dict(in_size=32)))
+AS_TARGETS = {
+    'dcgan-celeba64': ('mmagic::dcgan/dcgan_1xb128-300kiters_celeba-cropped-64.py', 64, False),
+    'dcgan-lsun64': ('mmagic::dcgan/dcgan_1xb128-5epoches_lsun-bedroom-64x64.py', 64, False),
+    'dcgan-mnist64': ('mmagic::dcgan/dcgan_Glr4e-4_Dlr1e-4_1xb128-5kiters_mnist-64x64.py', 64,
+                      True),
+    'lsgan-celeba64': ('mmagic::lsgan/lsgan_dcgan-archi_lr1e-3-1xb128-12Mimgs_celeba-cropped-64x64.py', 64, False),  # noqa: E501
+    'lsgan-lsun64': ('mmagic::lsgan/lsgan_dcgan-archi_lr1e-4-1xb128-12Mimgs_lsun-bedroom-64x64.py',
+                     64, False),
+    'lsgan-celeba128': ('mmagic::lsgan/lsgan_dcgan-archi_lr1e-4-1xb64-10Mimgs_celeba-cropped-128x128.py', 128, False),  # noqa: E501
+    'lsgan-lsun128': ('mmagic::lsgan/lsgan_lsgan-archi_lr1e-4-1xb64-10Mimgs_lsun-bedroom-128x128.py',
+                      128, False),
+    'ggan-celeba64': ('mmagic::ggan/ggan_dcgan-archi_lr1e-3-1xb128-12Mimgs_celeba-cropped-64x64.py',
+                      64, False),
+    'ggan-celeba128': ('mmagic::ggan/ggan_dcgan-archi_lr1e-4-1xb64-10Mimgs_celeba-cropped-128x128.py', 128, False),  # noqa: E501
+    'ggan-lsun64': ('mmagic::ggan/ggan_lsgan-archi_lr1e-4-1xb128-20Mimgs_lsun-bedroom-64x64.py', 64,
+                    False),
+    'wgangp-celeba128': ('mmagic::wgan-gp/wgangp_GN_1xb64-160kiters_celeba-cropped-128x128.py', 128,
+                         False),
+    'wgangp-lsun128': ('mmagic::wgan-gp/wgangp_GN-GP-50_1xb64-160kiters_lsun-bedroom-128x128.py',
+                       128, False),
+    'stylegan2-church': ('mmagic::styleganv2/stylegan2_c2_8xb4-800kiters_lsun-church-256x256.py',
+                         32, False),
+    'sngan-uncond-cifar10': (SNGAN_UNCOND, 32, False),
+    'sngan-proj-cifar10': ('mmagic::sngan_proj/sngan-proj_woReLUinplace_lr2e-4-ndisc5-1xb64_cifar10-32x32.py', 32, False),  # noqa: E501
+}
+
+
+def _base(base: str) -> str:
+    return base if base.startswith('mmagic::') else str(Path(base).resolve())
+
+
+@pytest.mark.parametrize('name', list(STOCK))
+def test_stock_config_trains(name, tmp_path, image_folder):
+    base, scale, gray, extra = STOCK[name]
+    overrides = tiny_overrides(image_folder, scale, grayscale=gray)
+    overrides.update(extra)
+    cfg = write_config(tmp_path / f'{name}.py', _base(base), '', overrides)
+    runner = train(cfg, tmp_path / 'work')
+    assert runner.iter == 2
+    assert (tmp_path / 'work' / 'iter_2.pth').exists()
+    records = scalars(tmp_path / 'work')
+    assert len(records) == 2 and all('loss_disc_real' in r for r in records)
+    assert not any('loss_asgan' in r for r in records)
+
+
+@pytest.mark.parametrize('name', list(AS_TARGETS))
+def test_two_lines_turn_on_asgan(name, tmp_path, image_folder, labelled_image_folder):
+    base, scale, gray = AS_TARGETS[name]
+    folder = labelled_image_folder if 'proj' in name else image_folder
+    overrides = tiny_overrides(folder, scale, grayscale=gray)
+    if name.startswith('stylegan2'):
+        overrides.update(SMALL_STYLEGAN2)
+    body = as_config_body(epsilon=4 / 255, log_interval=1)
+    cfg = write_config(tmp_path / f'as_{name}.py', _base(base), body, overrides)
+    runner = train(cfg, tmp_path / 'work')
+    assert (tmp_path / 'work' / 'iter_2.pth').exists()
+    records = scalars(tmp_path / 'work')
+    assert all(r['asgan_eps'] == pytest.approx(4 / 255) and r['asgan_pert_norm'] > 0
+               for r in records)
+    assert all('loss_asgan' in r for r in records)
+    hook = next(h for h in runner.hooks if type(h).__name__ == 'RealSampleAttackHook')
+    base_hooks = Config.fromfile(str(cfg)).custom_hooks[:-1]
+    assert [type(h).__name__ for h in runner.hooks if type(h).__name__ in
+            {c['type'] for c in base_hooks}] == [c['type'] for c in base_hooks]  # kept
+    assert hook.loss.last_stats['labelled'] is ('proj' in name)  # labels reach D in the attack
+
+
+def test_project_configs_load_and_as_variants_only_add_the_hook():
+    names = sorted(p.name for p in OURS.glob('*.py'))
+    assert names
+    for name in names:
+        cfg = Config.fromfile(str(OURS / name))
+        if not name.startswith('asgan-'):
+            continue
+        base_name = name.split('_', 1)[1]
+        base_path = OURS / base_name
+        if not base_path.exists():
+            continue  # AS variants of mmagic:: configs
+        base = Config.fromfile(str(base_path))
+        a, b = cfg.to_dict(), base.to_dict()
+        hooks = a.pop('custom_hooks')
+        assert hooks[:-1] == b.pop('custom_hooks') and hooks[-1]['type'] == 'RealSampleAttackHook'
+        a.pop('custom_imports'), b.pop('custom_imports', None)
+        assert a == b, name

@@ -1,0 +1,163 @@
+"""RealSampleAttackHook through the real MMEngine Runner (CPU, tiny data, seeded)."""
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from helpers import (SMALL_DCGAN, as_config_body, assert_same_state, checkpoint_path,
+                     model_state, scalars, tiny_overrides, train, write_config)
+from mmagic.registry import HOOKS, MODELS
+from mmagic_asgan.schedules import EpsilonSchedule
+
+
+def small_dcgan(tmp_path, image_folder, name, iters=4, hook_args=None, **extra_overrides):
+    """The small Fashion-MNIST DCGAN on the tiny folder, with or without the hook."""
+    overrides = tiny_overrides(image_folder, 32, iters=iters, batch_size=4, grayscale=True)
+    overrides.update(extra_overrides)
+    body = as_config_body(**hook_args) if hook_args is not None else ''
+    return write_config(tmp_path / f'{name}.py', SMALL_DCGAN, body, overrides)
+
+
+def hook_of(runner):
+    return next(h for h in runner.hooks if type(h).__name__ == 'RealSampleAttackHook')
+
+
+def test_epsilon_zero_is_bitwise_identical_to_stock(tmp_path, image_folder):
+    stock = train(small_dcgan(tmp_path, image_folder, 'stock'), tmp_path / 'stock')
+    zero = train(small_dcgan(tmp_path, image_folder, 'zero', hook_args=dict(epsilon=0.0)),
+                 tmp_path / 'zero')
+    late = train(small_dcgan(tmp_path, image_folder, 'late',
+                             hook_args=dict(epsilon=0.05, schedule=dict(begin=100))),
+                 tmp_path / 'late')
+    assert_same_state(model_state(stock), model_state(zero))
+    assert_same_state(model_state(stock), model_state(late))
+    on = train(small_dcgan(tmp_path, image_folder, 'on', hook_args=dict(epsilon=0.05)),
+               tmp_path / 'on')
+    with pytest.raises(AssertionError, match='differ'):  # the comparison can fail
+        assert_same_state(model_state(stock), model_state(on))
+
+
+def test_telemetry_in_log_and_tensorboard(tmp_path, image_folder):
+    cfg = small_dcgan(tmp_path, image_folder, 'telemetry', iters=3,
+                      hook_args=dict(epsilon=0.05, log_interval=1),
+                      vis_backends=[dict(type='VisBackend'), dict(type='TensorboardVisBackend')],
+                      visualizer=dict(type='Visualizer', vis_backends=[
+                          dict(type='VisBackend'), dict(type='TensorboardVisBackend')]))
+    train(cfg, tmp_path / 'telemetry')
+    records = scalars(tmp_path / 'telemetry')
+    keys = ['loss_asgan', 'asgan_eps', 'asgan_d_real_clean', 'asgan_d_real_adv',
+            'asgan_flip_rate', 'asgan_pert_norm', 'asgan_attack_time']
+    for key in keys:
+        assert all(key in r for r in records), key
+    assert all(abs(r['asgan_eps'] - 0.05) < 1e-6 for r in records)
+    assert all(0 < r['asgan_pert_norm'] <= 0.05 + 1e-6 for r in records)
+    assert all(0 <= r['asgan_flip_rate'] <= 1 for r in records)
+    assert all(r['asgan_d_real_adv'] < r['asgan_d_real_clean'] for r in records)
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    events = list((tmp_path / 'telemetry').glob('*/vis_data/events.out.tfevents.*'))
+    assert events
+    acc = EventAccumulator(str(events[0].parent))
+    acc.Reload()
+    assert {'asgan_flip_rate', 'loss_asgan'} <= set(acc.Tags()['scalars'])
+
+
+def test_replace_mode_and_interval(tmp_path, image_folder):
+    runner = train(small_dcgan(tmp_path, image_folder, 'replace', iters=4,
+                               hook_args=dict(epsilon=0.05, mode='replace', interval=2)),
+                   tmp_path / 'replace')
+    records = scalars(tmp_path / 'replace')
+    assert not any('loss_asgan' in r for r in records)  # D trains on x_adv itself
+    hook = hook_of(runner)
+    assert hook.loss.mode == 'replace' and hook.skipped == 0
+
+
+def test_resume_mid_warmup_matches_uninterrupted(tmp_path, image_folder):
+    hook_args = dict(epsilon=0.05, schedule=dict(type='constant', warmup_iters=8))
+    full_cfg = small_dcgan(tmp_path, image_folder, 'full', iters=6, hook_args=hook_args)
+    text = full_cfg.read_text().replace("dict(type='RealSampleAttackHook'",
+                                        "dict(type='RandomStateHook'), dict(type='RealSampleAttackHook'")
+    full_cfg.write_text(text.replace("'interval': 6", "'interval': 3"))
+    full = train(full_cfg, tmp_path / 'full')
+    # the interrupted run: the same config stopped at 3 ...
+    part_cfg = tmp_path / 'part.py'
+    part_cfg.write_text(full_cfg.read_text().replace("'max_iters': 6", "'max_iters': 3"))
+    train(part_cfg, tmp_path / 'resumed')
+    assert checkpoint_path(tmp_path / 'resumed', 3).exists()
+    # ... and resumed to 6 with --resume
+    resumed = train(full_cfg, tmp_path / 'resumed', '--resume')
+    assert resumed.iter == 6
+    assert_same_state(model_state(full), model_state(resumed))
+    eps = {r['iter']: r['asgan_eps'] for r in scalars(tmp_path / 'resumed')}
+    schedule = EpsilonSchedule(warmup_iters=8)
+    assert eps[4] == pytest.approx(0.05 * schedule(3)) and eps[6] == pytest.approx(0.05 * 6 / 8)
+
+
+def test_mixed_precision_bf16_on_cpu(tmp_path, image_folder, monkeypatch):
+    # AmpOptimWrapper refuses to build without an accelerator; on CPU autocast
+    # runs bf16, which is what the test exercises.
+    from mmengine.optim.optimizer import amp_optimizer_wrapper
+    monkeypatch.setattr(amp_optimizer_wrapper, 'is_cuda_available', lambda: True)
+    cfg = small_dcgan(tmp_path, image_folder, 'amp', iters=3,
+                      hook_args=dict(epsilon=0.05, log_interval=1))
+    runner = train(cfg, tmp_path / 'amp', '--amp', '--amp-dtype', 'bfloat16')
+    assert type(runner.optim_wrapper['discriminator']).__name__ == 'AmpOptimWrapper'
+    records = scalars(tmp_path / 'amp')
+    assert all(torch.isfinite(torch.tensor([r['loss'], r['loss_asgan']])).all() for r in records)
+    assert all(r['asgan_pert_norm'] > 0 for r in records)
+
+
+def test_non_finite_gradient_is_skipped_counted_and_warned_once(tmp_path, image_folder,
+                                                                 monkeypatch):
+    from mmagic_asgan.losses import ASGANDiscriminatorLoss
+    original = ASGANDiscriminatorLoss.perturb
+
+    def nan_perturb(self, *args, **kwargs):
+        x_adv = original(self, *args, **kwargs)
+        self.last_stats['finite'] = False  # as if the input gradient were NaN
+        return x_adv
+
+    monkeypatch.setattr(ASGANDiscriminatorLoss, 'perturb', nan_perturb)
+    with pytest.warns(UserWarning, match='non-finite input gradient') as record:
+        runner = train(small_dcgan(tmp_path, image_folder, 'nan', iters=3,
+                                   hook_args=dict(epsilon=0.05)), tmp_path / 'nan')
+    assert sum('non-finite' in str(w.message) for w in record) == 1
+    assert hook_of(runner).skipped == 3 and runner.iter == 3
+
+
+def _fake_runner(model):
+    return SimpleNamespace(model=model, hooks=[], max_iters=10)
+
+
+def test_model_without_discriminator_is_refused_at_before_train():
+    model = MODELS.build(dict(type='SRCNNNet'))
+    hook = HOOKS.build(dict(type='RealSampleAttackHook'))
+    with pytest.raises(RuntimeError, match='SRCNNNet has no discriminator'):
+        hook.before_train(_fake_runner(model))
+
+
+def test_unknown_loss_needs_gan_type():
+    from mmagic.models.editors.dcgan.dcgan import DCGAN
+
+    class MyGAN(DCGAN.__base__):  # a BaseGAN the plug-in does not know
+        pass
+
+    model = MyGAN(generator=dict(type='DCGANGenerator', output_scale=16, base_channels=16),
+                  discriminator=dict(type='DCGANDiscriminator', input_scale=16, output_scale=4,
+                                     out_channels=1, base_channels=8),
+                  noise_size=8, data_preprocessor=dict(type='DataPreprocessor'))
+    hook = HOOKS.build(dict(type='RealSampleAttackHook'))
+    with pytest.raises(RuntimeError, match="discriminator loss of MyGAN; set gan_type"):
+        hook.before_train(_fake_runner(model))
+    hook = HOOKS.build(dict(type='RealSampleAttackHook', gan_type='hinge'))
+    hook.before_train(_fake_runner(model))
+    hook.before_train(_fake_runner(model))  # idempotent
+    assert model.train_discriminator == hook._train_discriminator
+
+
+@pytest.mark.parametrize('kwargs,message', [
+    (dict(epsilon=2.0), 'epsilon must be'), (dict(schedule='step'), 'schedule.type'),
+    (dict(interval=0), 'interval must be'), (dict(log_interval=0), 'log_interval must be'),
+    (dict(loss=dict(mode='both')), 'mode must be')])
+def test_bad_hook_config_fails_when_the_runner_builds_hooks(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        HOOKS.build(dict(type='RealSampleAttackHook', **kwargs))

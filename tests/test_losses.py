@@ -1,0 +1,171 @@
+"""Tests for ASGANDiscriminatorLoss: validation, budget, D untouched, loss raised."""
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import mmagic_asgan  # noqa: F401
+from mmagic.registry import MODELS
+from mmagic_asgan.gan_terms import GAN_TYPES, real_term
+from mmagic_asgan.losses import ASGANDiscriminatorLoss
+
+
+def build_d(kind: str) -> nn.Module:
+    torch.manual_seed(0)
+    if kind == 'dcgan':  # BatchNorm
+        d = MODELS.build(dict(type='DCGANDiscriminator', input_scale=16, output_scale=4,
+                              out_channels=1, base_channels=8))
+    else:  # spectral norm (SNGAN's ResNet D)
+        d = MODELS.build(dict(type='ProjDiscriminator', input_scale=32, base_channels=8,
+                              num_classes=0))
+    return d.train()
+
+
+def reals(size: int = 16, n: int = 4) -> torch.Tensor:
+    return torch.rand(n, 3, size, size, generator=torch.Generator().manual_seed(1)) * 2 - 1
+
+
+@pytest.mark.parametrize('kwargs,field', [
+    (dict(epsilon=-0.1), 'epsilon'), (dict(epsilon=1.5), 'epsilon'), (dict(steps=0), 'steps'),
+    (dict(attack='cw'), 'attack'), (dict(norm='l1'), 'norm'), (dict(mode='both'), 'mode'),
+    (dict(gan_type='smgan'), 'gan_type'), (dict(adv_weight=1.2), 'adv_weight'),
+    (dict(adv_weight=-0.1), 'adv_weight'), (dict(step_size=0), 'step_size'),
+    (dict(momentum=-1), 'momentum'), (dict(loss_name='asgan'), 'loss_name')])
+def test_bad_input_fails_at_build_naming_the_field(kwargs, field):
+    with pytest.raises(ValueError, match=f'ASGANDiscriminatorLoss: {field} must be'):
+        MODELS.build(dict(type='ASGANDiscriminatorLoss', **kwargs))
+
+
+@pytest.mark.parametrize('kind', ['dcgan', 'sngan'])
+@pytest.mark.parametrize('attack', ['fgsm', 'pgd', 'mifgsm'])
+def test_attack_leaves_no_gradient_and_no_state_change(kind, attack):
+    d = build_d(kind)
+    size = 16 if kind == 'dcgan' else 32
+    d.output_layer.weight.requires_grad_(False) if hasattr(d, 'output_layer') and hasattr(
+        d.output_layer, 'weight') else None
+    flags = [p.requires_grad for p in d.parameters()]
+    state = {k: v.clone() for k, v in d.state_dict().items()}
+    loss = ASGANDiscriminatorLoss(attack=attack, steps=3, epsilon=8 / 255, gan_type='vanilla',
+                                  random_start=attack == 'pgd')
+    loss.perturb(d, reals(size))
+    assert all(p.grad is None for p in d.parameters())
+    assert [p.requires_grad for p in d.parameters()] == flags
+    assert all(torch.equal(state[k], v) for k, v in d.state_dict().items())
+
+
+@pytest.mark.parametrize('norm', ['linf', 'l2'])
+def test_budget_in_d_scale_follows_the_preprocessor(norm):
+    d = build_d('dcgan')
+    loss = ASGANDiscriminatorLoss(attack='pgd', steps=3, epsilon=4 / 255, norm=norm,
+                                  gan_type='vanilla')
+    mean, std = torch.tensor([100.0, 120.0, 140.0]), torch.tensor([50.0, 60.0, 70.0])
+    loss.set_normalization(mean.view(3, 1, 1), std.view(3, 1, 1))
+    lower, upper = ((0 - mean) / std).view(1, 3, 1, 1), ((255 - mean) / std).view(1, 3, 1, 1)
+    x = torch.max(torch.min(reals() * 2, upper), lower)
+    x_adv = loss.perturb(d, x)
+    delta = (x_adv - x) * std.view(1, 3, 1, 1) / 255  # back to [0, 1] image scale
+    size = delta.flatten(1).abs().amax(1) if norm == 'linf' else delta.flatten(1).norm(dim=1)
+    assert bool((size <= 4 / 255 * (1 + 1e-4)).all())
+    assert bool((x_adv >= lower - 1e-6).all() and (x_adv <= upper + 1e-6).all())
+
+
+def test_fgsm_on_linear_d_is_the_closed_form():
+    w = 0.02 * torch.randn(1, 3, 4, 4, generator=torch.Generator().manual_seed(2))
+
+    class LinearD(nn.Module):
+
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(w.clone())
+
+        def forward(self, x):
+            return (x * self.w).flatten(1).sum(1, keepdim=True)
+
+    x = torch.rand(3, 3, 4, 4) * 2 - 1
+    for gan_type in ('vanilla', 'lsgan', 'wgan', 'hinge'):
+        loss = ASGANDiscriminatorLoss(epsilon=2 / 255, gan_type=gan_type)
+        x_adv = loss.perturb(LinearD(), x)
+        # every real term decreases with D's score, so FGSM steps along -sign(w)
+        # (for lsgan while d < 1: here |d| is small); std 127.5 -> 2 units per image unit
+        if gan_type == 'lsgan':
+            d = (x * w).flatten(1).sum(1)
+            assert bool((d < 1).all())
+        expected = torch.clamp(x + (2 / 255 * 2.0) * -torch.sign(w), -1, 1)
+        assert torch.equal(x_adv, expected), gan_type
+
+
+@pytest.mark.parametrize('gan_type', GAN_TYPES)
+def test_attack_raises_real_loss(gan_type):
+    d = build_d('dcgan')
+    x = reals()
+    loss = ASGANDiscriminatorLoss(epsilon=8 / 255, gan_type=gan_type)
+    x_adv = loss.perturb(d, x)
+    with torch.no_grad():
+        d.eval()  # compare with fixed statistics
+        assert float(real_term(d(x_adv), gan_type)) > float(real_term(d(x), gan_type))
+
+
+def test_mix_term_is_the_documented_objective():
+    d = build_d('dcgan').eval()
+    x = reals()
+    loss = ASGANDiscriminatorLoss(epsilon=8 / 255, gan_type='vanilla', adv_weight=0.3)
+    clean = d(x)
+    term = loss.loss(d, x, disc_pred_real=clean)
+    x_adv = loss.perturb(d, x)
+    total = real_term(clean, 'vanilla') + term
+    expected = 0.7 * real_term(d(x), 'vanilla') + 0.3 * real_term(d(x_adv), 'vanilla')
+    torch.testing.assert_close(total, expected)
+
+
+def test_data_info_call_the_mmagic_way():
+    d = build_d('dcgan').eval()
+    x = reals()
+    loss = ASGANDiscriminatorLoss(gan_type='lsgan', data_info=dict(
+        discriminator='disc', real_imgs='real_imgs', disc_pred_real='disc_pred_real'))
+    out = loss(dict(disc=d, real_imgs=x, disc_pred_real=d(x), loss_scaler=None))
+    assert out.dim() == 0 and out.requires_grad and float(out) > 0
+
+
+def test_auto_gan_type_must_be_resolved():
+    with pytest.raises(RuntimeError, match="gan_type is 'auto'"):
+        ASGANDiscriminatorLoss().perturb(build_d('dcgan'), reals())
+
+
+class _Scaler:
+    """A stand-in for torch's GradScaler."""
+
+    def __init__(self, scale):
+        self.scale = scale
+
+    def is_enabled(self):
+        return True
+
+    def get_scale(self):
+        return self.scale
+
+
+def test_loss_scaler_scale_is_removed_from_input_gradient():
+    d = build_d('dcgan').eval()
+    x = reals()
+    loss = ASGANDiscriminatorLoss(epsilon=8 / 255, norm='l2', gan_type='vanilla')
+    plain = loss.perturb(d, x)
+    scaled = loss.perturb(d, x, loss_scaler=_Scaler(2.0**12))
+    torch.testing.assert_close(plain, scaled)
+
+
+def test_non_finite_gradient_returns_clean_batch():
+    class NanD(nn.Module):
+
+        def forward(self, x):
+            return (x * float('nan')).flatten(1).sum(1, keepdim=True)
+
+    loss = ASGANDiscriminatorLoss(gan_type='wgan')
+    x = reals()
+    assert torch.equal(loss.perturb(NanD(), x), x)
+    assert loss.last_stats['finite'] is False
+
+
+def test_no_parameters_or_buffers():
+    loss = ASGANDiscriminatorLoss()
+    assert list(loss.parameters()) == [] and list(loss.buffers()) == []
+    assert loss.state_dict() == {}
