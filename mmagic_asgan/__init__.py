@@ -5,7 +5,7 @@ Importing this package (e.g. through a config's ``custom_imports``):
 * applies the compatibility fixes of :mod:`mmagic_asgan.compat`;
 * registers ``ASGANDiscriminatorLoss`` in ``mmagic.registry.MODELS`` and
   ``RealSampleAttackHook`` / ``RandomStateHook`` in ``mmagic.registry.HOOKS``
-  (MMagic's own registries: plain ``type='RealSampleAttackHook'`` works under
+  and ``OfflineFID`` in ``METRICS`` (MMagic's own registries: plain ``type='RealSampleAttackHook'`` works under
   ``default_scope='mmagic'``).
 """
 from . import compat
@@ -15,5 +15,8 @@ compat.apply_all()
 
 from .hooks import RandomStateHook, RealSampleAttackHook  # noqa: E402
 from .losses import ASGANDiscriminatorLoss  # noqa: E402
+from .metrics import OfflineFID  # noqa: E402
 
-__all__ = ['__version__', 'ASGANDiscriminatorLoss', 'RealSampleAttackHook', 'RandomStateHook']
+__all__ = [
+    '__version__', 'ASGANDiscriminatorLoss', 'RealSampleAttackHook', 'RandomStateHook', 'OfflineFID'
+]

@@ -81,9 +81,11 @@ def checkpoint_path(work_dir: Path, it: int) -> Path:
 
 
 def load_tool(name: str):
-    """Imports ``tools/<name>.py`` as a module (tools/ is not a package)."""
+    """Imports ``tools/<name>.py`` (e.g. ``'train'``, ``'analysis/plot_curves'``) as a
+    module (tools/ is not a package)."""
     import importlib.util
-    spec = importlib.util.spec_from_file_location(f'tools_{name}', ROOT / 'tools' / f'{name}.py')
+    spec = importlib.util.spec_from_file_location(f'tools_{name.replace("/", "_")}',
+                                                  ROOT / 'tools' / f'{name}.py')
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

