@@ -69,3 +69,13 @@ def test_d_gradients(two_runs, tmp_path):
     assert set(summary) == {'baseline', 'AS'}
     assert all(0 <= s['high_frequency_share'] <= 1 for s in summary.values())
     assert (tmp_path / 'd_gradients.png').exists() and (tmp_path / 'd_gradients.json').exists()
+
+
+def test_dataset_fd_sanity_tool(tmp_path):
+    from helpers import make_image_folder
+    a = make_image_folder(tmp_path / 'a', num_classes=2, per_class=6, seed=1)
+    b = make_image_folder(tmp_path / 'b', num_classes=2, per_class=6, seed=2)
+    tool = load_tool('analysis/dataset_fd')
+    same = tool.main([str(a), str(a), '--metric', 'fid', '--channels', '3'])
+    other = tool.main([str(a), str(b), '--metric', 'fid', '--channels', '3'])
+    assert abs(same) < 1e-3 and other > same

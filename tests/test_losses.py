@@ -41,8 +41,7 @@ def test_bad_input_fails_at_build_naming_the_field(kwargs, field):
 def test_attack_leaves_no_gradient_and_no_state_change(kind, attack):
     d = build_d(kind)
     size = 16 if kind == 'dcgan' else 32
-    d.output_layer.weight.requires_grad_(False) if hasattr(d, 'output_layer') and hasattr(
-        d.output_layer, 'weight') else None
+    next(d.parameters()).requires_grad_(False)  # a flag that must come back False
     flags = [p.requires_grad for p in d.parameters()]
     state = {k: v.clone() for k, v in d.state_dict().items()}
     loss = ASGANDiscriminatorLoss(attack=attack, steps=3, epsilon=8 / 255, gan_type='vanilla',
@@ -144,12 +143,23 @@ class _Scaler:
         return self.scale
 
 
-def test_loss_scaler_scale_is_removed_from_input_gradient():
+def test_loss_scaler_scale_reaches_the_attack(monkeypatch):
+    import mmagic_asgan.losses as losses_module
+    seen = {}
+    real_attack = losses_module.attack
+
+    def spy(*args, **kwargs):
+        seen['grad_scale'] = kwargs['grad_scale']
+        return real_attack(*args, **kwargs)
+
+    monkeypatch.setattr(losses_module, 'attack', spy)
     d = build_d('dcgan').eval()
     x = reals()
     loss = ASGANDiscriminatorLoss(epsilon=8 / 255, norm='l2', gan_type='vanilla')
     plain = loss.perturb(d, x)
+    assert seen['grad_scale'] is None
     scaled = loss.perturb(d, x, loss_scaler=_Scaler(2.0**12))
+    assert seen['grad_scale'] == 2.0**12
     torch.testing.assert_close(plain, scaled)
 
 

@@ -95,6 +95,7 @@ class OfflineFID(FrechetInceptionDistance):
     changes. ``cache_dir`` defaults to ``work_dirs/inception_pkl``.
     """
     name = 'FID'
+    cache_prefix = 'offline-fid'
 
     def __init__(self, fake_nums: int, *args, cache_dir: str = 'work_dirs/inception_pkl',
                  **kwargs) -> None:
@@ -115,7 +116,8 @@ class OfflineFID(FrechetInceptionDistance):
     def prepare(self, module: nn.Module, dataloader) -> None:
         if self.inception_pkl is None:
             self.inception_pkl = osp.join(
-                self.cache_dir, f'offline-fid_{self.real_nums}_{dataset_fingerprint(dataloader)}.pkl')
+                self.cache_dir,
+                f'{self.cache_prefix}_{self.real_nums}_{dataset_fingerprint(dataloader)}.pkl')
             os.makedirs(self.cache_dir, exist_ok=True)
         super().prepare(module, dataloader)
 

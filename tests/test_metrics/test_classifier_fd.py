@@ -1,0 +1,51 @@
+"""ClassifierFD (FD-SmallCNN): a project-trained feature space, never called FID."""
+import numpy as np
+import pytest
+import torch
+
+from helpers import SMALL_DCGAN, load_tool, make_image_folder, scalars, tiny_overrides, train, \
+    write_config
+from mmagic.registry import METRICS
+
+
+@pytest.fixture(scope='module')
+def classifier(tmp_path_factory):
+    root = tmp_path_factory.mktemp('fd')
+    folder = make_image_folder(root / 'imgs', num_classes=2, per_class=40, channels=1)
+    result = load_tool('train_fd_classifier').main(
+        [str(folder), '--channels', '1', '--epochs', '2', '--out', str(root / 'clf.pth')])
+    return result
+
+
+def test_classifier_is_trained_and_reports_accuracy(classifier):
+    assert 0.0 <= classifier['accuracy'] <= 1.0 and classifier['test_images'] == 8
+    state = torch.load(classifier['path'], weights_only=False)
+    assert state['in_channels'] == 1 and state['classes'] == ['class_0', 'class_1']
+
+
+def test_fd_of_a_set_with_itself_is_zero(classifier):
+    metric = METRICS.build(dict(type='ClassifierFD', fake_nums=8, classifier=classifier['path']))
+    images = torch.rand(32, 1, 32, 32) * 255
+    feats = metric.forward_inception(images).numpy().astype(np.float64)
+    assert feats.shape == (32, 128)
+    mean, cov = feats.mean(0), np.cov(feats, rowvar=False)
+    assert abs(metric._calc_fid(mean, cov, mean, cov)[0]) < 1e-3
+    with pytest.raises(ValueError, match='1-channel'):
+        metric.forward_inception(torch.rand(2, 3, 32, 32))
+
+
+def test_logged_as_fd_not_fid(classifier, tmp_path, image_folder):
+    overrides = tiny_overrides(image_folder, 32, iters=2, batch_size=4, grayscale=True)
+    loader = dict(batch_size=4, num_workers=0, persistent_workers=False,
+                  sampler=dict(type='DefaultSampler', shuffle=False),
+                  dataset=dict(overrides['train_dataloader']['dataset']))
+    overrides.update(val_cfg=dict(type='MultiValLoop'), val_dataloader=loader,
+                     val_evaluator=dict(type='Evaluator', metrics=[dict(
+                         type='ClassifierFD', fake_nums=8, real_nums=8, sample_model='orig',
+                         classifier=classifier['path'], cache_dir=str(tmp_path / 'cache'))]),
+                     train_cfg=dict(max_iters=2, val_interval=2))
+    overrides['default_hooks']['checkpoint']['save_best'] = 'FD-SmallCNN/fd'
+    train(write_config(tmp_path / 'fd.py', SMALL_DCGAN, '', overrides), tmp_path / 'work')
+    keys = {k for r in scalars(tmp_path / 'work') for k in r}
+    assert 'FD-SmallCNN/fd' in keys and not any(k.endswith('/fid') for k in keys)
+    assert list((tmp_path / 'cache').glob('classifier-fd-*_8_*.pkl'))
