@@ -3,10 +3,10 @@
 Importing this package (e.g. through a config's ``custom_imports``):
 
 * applies the compatibility fixes of :mod:`mmagic_asgan.compat`;
-* registers ``ASGANDiscriminatorLoss`` in ``mmagic.registry.MODELS`` and
-  ``RealSampleAttackHook`` / ``RandomStateHook`` in ``mmagic.registry.HOOKS``
-  and ``OfflineFID`` in ``METRICS`` (MMagic's own registries: plain ``type='RealSampleAttackHook'`` works under
-  ``default_scope='mmagic'``).
+* registers, in MMagic's own registries (so plain ``type='RealSampleAttackHook'``
+  works under ``default_scope='mmagic'``): ``ASGANDiscriminatorLoss`` and SNGAN's
+  standard-CNN networks in ``MODELS``, ``RealSampleAttackHook`` and
+  ``RandomStateHook`` in ``HOOKS``, ``OfflineFID`` and ``ClassifierFD`` in ``METRICS``.
 """
 from . import compat
 from .version import __version__
@@ -15,8 +15,10 @@ compat.apply_all()
 
 from .hooks import RandomStateHook, RealSampleAttackHook  # noqa: E402
 from .losses import ASGANDiscriminatorLoss  # noqa: E402
-from .metrics import OfflineFID  # noqa: E402
+from .metrics import ClassifierFD, OfflineFID  # noqa: E402
+from .models import SNGANCNNDiscriminator, SNGANCNNGenerator  # noqa: E402
 
 __all__ = [
-    '__version__', 'ASGANDiscriminatorLoss', 'RealSampleAttackHook', 'RandomStateHook', 'OfflineFID'
+    '__version__', 'ASGANDiscriminatorLoss', 'RealSampleAttackHook', 'RandomStateHook',
+    'OfflineFID', 'ClassifierFD', 'SNGANCNNGenerator', 'SNGANCNNDiscriminator'
 ]

@@ -22,8 +22,10 @@ from .module_state import frozen
 
 def load_gan(config: str, checkpoint: Optional[str] = None, device: str = 'cpu') -> nn.Module:
     """Builds the model of an MMagic config and loads a checkpoint's weights."""
+    from mmengine.registry import init_default_scope
     from mmengine.runner import load_checkpoint
     cfg = Config.fromfile(config)
+    init_default_scope(cfg.get('default_scope', 'mmagic'))
     model = MODELS.build(cfg.model)
     if checkpoint:
         load_checkpoint(model, checkpoint, map_location='cpu')
@@ -100,6 +102,26 @@ def high_frequency_share(grad: Tensor, cutoff: float = 0.5) -> Tensor:
     return spectrum[:, high].sum(1) / total
 
 
+def add_checkpoint_args(parser) -> None:
+    """The arguments every checkpoint-comparing analysis tool takes."""
+    from pathlib import Path
+    parser.add_argument('config', help='the config the checkpoints were trained with')
+    parser.add_argument('checkpoints', nargs='+')
+    parser.add_argument('--labels', nargs='+', help='one per checkpoint (default: file names)')
+    parser.add_argument('--seed', type=int, default=0, help='picks the images and the noise')
+    parser.add_argument('--out-dir', type=Path, required=True)
+
+
+def checkpoint_labels(args) -> list:
+    """``args.labels`` checked against the checkpoints, or the file names."""
+    from pathlib import Path
+    labels = args.labels or [Path(c).stem for c in args.checkpoints]
+    if len(labels) != len(args.checkpoints):
+        raise SystemExit('--labels: one label per checkpoint')
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    return labels
+
+
 def resolve_gan_type(model: nn.Module, gan_type: Optional[str] = None) -> str:
     gan_type = gan_type or gan_type_of(model)
     if gan_type is None:
@@ -125,5 +147,5 @@ def robustness_table(model: nn.Module, reals: Tensor, fakes: Tensor, epsilons, m
             for m in methods for e in epsilons}
 
 
-__all__ = ['load_gan', 'real_batch', 'fake_batch', 'accuracy_under_attack', 'input_gradients',
+__all__ = ['add_checkpoint_args', 'checkpoint_labels', 'load_gan', 'real_batch', 'fake_batch', 'accuracy_under_attack', 'input_gradients',
            'high_frequency_share', 'robustness_table', 'resolve_gan_type']

@@ -42,7 +42,8 @@ def tiny_overrides(data_root: Path, scale: int, iters: int = 2, batch_size: int 
         val_cfg=None, val_dataloader=None, val_evaluator=None,
         test_cfg=None, test_dataloader=None, test_evaluator=None,
         default_hooks=dict(logger=dict(interval=1),
-                           checkpoint=dict(interval=checkpoint_interval or iters)),
+                           checkpoint=dict(interval=checkpoint_interval or iters, save_best=None,
+                                           rule=None)),
         env_cfg=dict(cudnn_benchmark=False),
         randomness=dict(seed=0, deterministic=False),
     )

@@ -61,14 +61,22 @@ def test_high_frequency_share_separates_noise_from_smooth_gradients():
     assert float(high_frequency_share(smooth).max()) < 0.05
 
 
-def test_d_gradients(two_runs, tmp_path):
-    tool = load_tool('analysis/d_gradients')
+def test_d_gradients_command_line(two_runs, tmp_path):
+    import json
+    import subprocess
+    import sys
+    from helpers import ROOT
     cfg = two_runs[0].parent / 'base.py'
-    summary = tool.main([str(cfg), *[str(d / 'iter_3.pth') for d in two_runs], '--labels',
-                         'baseline', 'AS', '--num-images', '4', '--out-dir', str(tmp_path)])
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / 'tools/analysis/d_gradients.py'), str(cfg),
+         *[str(d / 'iter_3.pth') for d in two_runs], '--labels', 'baseline', 'AS',
+         '--num-images', '4', '--out-dir', str(tmp_path)], capture_output=True, text=True,
+        timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    summary = json.loads((tmp_path / 'd_gradients.json').read_text())
     assert set(summary) == {'baseline', 'AS'}
     assert all(0 <= s['high_frequency_share'] <= 1 for s in summary.values())
-    assert (tmp_path / 'd_gradients.png').exists() and (tmp_path / 'd_gradients.json').exists()
+    assert (tmp_path / 'd_gradients.png').exists() and 'high-frequency share' in proc.stdout
 
 
 def test_dataset_fd_sanity_tool(tmp_path):

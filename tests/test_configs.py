@@ -9,6 +9,7 @@ from helpers import CONFIGS, as_config_body, scalars, tiny_overrides, train, wri
 
 OURS = CONFIGS / 'asgan'
 SNGAN_UNCOND = str(OURS / 'sngan-uncond_hinge-ndisc5-1xb64-500kiters_cifar10-32x32.py')
+SNGAN_CNN = str(OURS / 'sngan-cnn_hinge-1xb64-100kiters_cifar10-32x32.py')
 
 # (base config, image scale, grayscale, extra overrides)
 STOCK = {
@@ -18,6 +19,7 @@ STOCK = {
     'wgan-gp': ('mmagic::wgan-gp/wgangp_GN_1xb64-160kiters_celeba-cropped-128x128.py', 128,
                 False, {}),
     'sngan-uncond': (SNGAN_UNCOND, 32, False, {}),
+    'sngan-cnn': (SNGAN_CNN, 32, False, {}),
 }
 SMALL_STYLEGAN2 = dict(model=dict(generator=dict(out_size=32), discriminator=dict(in_size=32)))
 AS_TARGETS = {
@@ -43,6 +45,7 @@ AS_TARGETS = {
     'stylegan2-church': ('mmagic::styleganv2/stylegan2_c2_8xb4-800kiters_lsun-church-256x256.py',
                          32, False),
     'sngan-uncond-cifar10': (SNGAN_UNCOND, 32, False),
+    'sngan-cnn-cifar10': (SNGAN_CNN, 32, False),
     'sngan-proj-cifar10': ('mmagic::sngan_proj/sngan-proj_woReLUinplace_lr2e-4-ndisc5-1xb64_cifar10-32x32.py', 32, False),  # noqa: E501
 }
 

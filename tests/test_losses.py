@@ -1,7 +1,6 @@
 """Tests for ASGANDiscriminatorLoss: validation, budget, D untouched, loss raised."""
 import pytest
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 import mmagic_asgan  # noqa: F401

@@ -1,30 +1,8 @@
-# Baseline: unconditional SNGAN (hinge, 5 D steps per G step) on CIFAR-100 32x32,
-# batch 64, 100k G steps (= 500k D iterations), Adam 2e-4 (0.5, 0.999) as MMagic's SNGAN-Proj.
-_base_ = [
-    '../_base_/models/sngan_uncond_32x32.py',
-    '../_base_/datasets/cifar100_32x32.py',
-    '../_base_/asgan_runtime.py',
-]
+# Baseline: sngan-uncond_hinge-ndisc5-1xb64-500kiters_cifar10-32x32 on CIFAR-100 32x32 (class folders
+# data/cifar100/train/<class>/*.png, written by tools/prepare_data.py cifar100).
+_base_ = './sngan-uncond_hinge-ndisc5-1xb64-500kiters_cifar10-32x32.py'
 
-train_dataloader = dict(batch_size=64)
-train_cfg = dict(val_interval=50000, max_iters=500000)
-optim_wrapper = dict(
-    generator=dict(optimizer=dict(type='Adam', lr=0.0002, betas=(0.5, 0.999))),
-    discriminator=dict(optimizer=dict(type='Adam', lr=0.0002, betas=(0.5, 0.999))))
-custom_hooks = [
-    dict(
-        type='VisualizationHook',
-        interval=5000,
-        fixed_input=True,
-        vis_kwargs_list=dict(type='GAN', name='fake_img'))
-]
-
-# FID with the real Inception weights, offline (mmagic_asgan.OfflineFID): 10k fakes
-# against the whole train split during training; the model zoo reports FID-50k
-# (tools/test.py with test_evaluator fake_nums=50000).
-val_evaluator = dict(metrics=[
-    dict(type='OfflineFID', prefix='FID-10k', fake_nums=10000, real_nums=-1,
-         sample_model='orig')
-])
-test_evaluator = val_evaluator
-default_hooks = dict(checkpoint=dict(save_best='FID-10k/fid', rule='less'))
+data_root = 'data/cifar100/train'
+train_dataloader = dict(dataset=dict(data_root=data_root))
+val_dataloader = dict(dataset=dict(data_root=data_root))
+test_dataloader = val_dataloader

@@ -44,7 +44,7 @@ def test_logged_as_fd_not_fid(classifier, tmp_path, image_folder):
                          type='ClassifierFD', fake_nums=8, real_nums=8, sample_model='orig',
                          classifier=classifier['path'], cache_dir=str(tmp_path / 'cache'))]),
                      train_cfg=dict(max_iters=2, val_interval=2))
-    overrides['default_hooks']['checkpoint']['save_best'] = 'FD-SmallCNN/fd'
+    overrides['default_hooks']['checkpoint'].update(save_best='FD-SmallCNN/fd', rule='less')
     train(write_config(tmp_path / 'fd.py', SMALL_DCGAN, '', overrides), tmp_path / 'work')
     keys = {k for r in scalars(tmp_path / 'work') for k in r}
     assert 'FD-SmallCNN/fd' in keys and not any(k.endswith('/fid') for k in keys)

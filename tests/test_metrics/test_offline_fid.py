@@ -70,7 +70,7 @@ def fid_config(tmp_path, folder, name, cache_dir):
                      test_cfg=dict(type='MultiTestLoop'), test_dataloader=loader,
                      test_evaluator=dict(type='Evaluator', metrics=metric))
     overrides['train_cfg'] = dict(max_iters=2, val_interval=2)
-    overrides['default_hooks']['checkpoint']['save_best'] = 'FID-8/fid'
+    overrides['default_hooks']['checkpoint'].update(save_best='FID-8/fid', rule='less')
     return write_config(tmp_path / f'{name}.py', SMALL_DCGAN, '', overrides)
 
 

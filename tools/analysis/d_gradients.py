@@ -13,12 +13,12 @@ Example:
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import List, Optional
 
 import numpy as np
 
-from mmagic_asgan.analysis import fake_batch, high_frequency_share, input_gradients, load_gan
+from mmagic_asgan.analysis import (add_checkpoint_args, checkpoint_labels, fake_batch,
+                                   high_frequency_share, input_gradients, load_gan)
 
 
 def _to_uint8(t) -> np.ndarray:
@@ -28,18 +28,11 @@ def _to_uint8(t) -> np.ndarray:
 
 def main(argv: Optional[List[str]] = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('config')
-    parser.add_argument('checkpoints', nargs='+')
-    parser.add_argument('--labels', nargs='+')
+    add_checkpoint_args(parser)
     parser.add_argument('--num-images', type=int, default=8)
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--out-dir', type=Path, required=True)
     args = parser.parse_args(argv)
     import cv2
-    labels = args.labels or [Path(c).stem for c in args.checkpoints]
-    if len(labels) != len(args.checkpoints):
-        raise SystemExit('--labels: one label per checkpoint')
-    args.out_dir.mkdir(parents=True, exist_ok=True)
+    labels = checkpoint_labels(args)
     rows, summary = [], {}
     for label, ckpt in zip(labels, args.checkpoints):
         model = load_gan(args.config, ckpt).train()

@@ -20,28 +20,21 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
-from mmagic_asgan.analysis import (fake_batch, load_gan, real_batch, resolve_gan_type,  # noqa: E402
-                                   robustness_table)
+from mmagic_asgan.analysis import (add_checkpoint_args, checkpoint_labels, fake_batch,  # noqa: E402
+                                   load_gan, real_batch, resolve_gan_type, robustness_table)
 
 
 def main(argv: Optional[List[str]] = None) -> Path:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('config')
-    parser.add_argument('checkpoints', nargs='+')
-    parser.add_argument('--labels', nargs='+')
+    add_checkpoint_args(parser)
     parser.add_argument('--epsilons', nargs='+', type=float, default=[0, 1, 2, 4, 8],
                         help='in 1/255 image units')
     parser.add_argument('--attacks', nargs='+', default=['fgsm', 'pgd'], choices=['fgsm', 'pgd', 'mifgsm'])
     parser.add_argument('--steps', type=int, default=5, help='iterations of pgd / mifgsm')
     parser.add_argument('--num-images', type=int, default=512)
     parser.add_argument('--gan-type', help='the D loss, if the model class does not tell')
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--out-dir', type=Path, required=True)
     args = parser.parse_args(argv)
-    labels = args.labels or [Path(c).stem for c in args.checkpoints]
-    if len(labels) != len(args.checkpoints):
-        raise SystemExit('--labels: one label per checkpoint')
-    args.out_dir.mkdir(parents=True, exist_ok=True)
+    labels = checkpoint_labels(args)
     rows = []
     for label, ckpt in zip(labels, args.checkpoints):
         model = load_gan(args.config, ckpt).train()

@@ -1,0 +1,7 @@
+# AS-SNGAN (standard CNN): sngan-cnn_hinge-1xb64-100kiters_cifar100-32x32 plus adversarial
+# training of D on real samples (FGSM, epsilon 2/255, mix objective with adv_weight 0.5).
+_base_ = './sngan-cnn_hinge-1xb64-100kiters_cifar100-32x32.py'
+custom_imports = dict(imports=['mmagic_asgan'], allow_failed_imports=False)
+custom_hooks = _base_.get('custom_hooks', []) + [
+    dict(type='RealSampleAttackHook', attack='fgsm', epsilon=2 / 255, mode='mix')
+]
