@@ -115,3 +115,13 @@ def test_metafile_lists_every_config():
     listed = {m['Config'] for m in meta['Models']}
     assert listed == {f'configs/asgan/{p.name}' for p in OURS.glob('*.py')}
     assert all(m['In Collection'] == 'AS-GAN' for m in meta['Models'])
+
+
+def test_two_lines_work_when_the_base_has_no_custom_hooks(tmp_path):
+    from helpers import TWO_LINES
+    base = tmp_path / 'base.py'
+    base.write_text("model = dict(type='DCGAN')\n")
+    child = write_config(tmp_path / 'child.py', str(base),
+                         TWO_LINES.format(hook_args='epsilon=2 / 255'))
+    hooks = Config.fromfile(str(child)).custom_hooks
+    assert [h['type'] for h in hooks] == ['RealSampleAttackHook']

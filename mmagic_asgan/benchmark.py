@@ -1,0 +1,153 @@
+"""Benchmarks of baseline vs AS-GAN configs: run, collect, tabulate, plot.
+
+Every number comes from a run this module launched (its command is recorded) or
+from a results file it wrote; nothing is typed in.
+"""
+import json
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from .run_logs import metric_keys, read_scalars, series
+
+# Runs tools/train.py in this interpreter and reports the process's peak RSS.
+_CHILD = ('import resource, runpy, sys\n'
+          'sys.argv = sys.argv[1:]\n'
+          'try:\n'
+          '    runpy.run_path(sys.argv[0], run_name="__main__")\n'
+          'finally:\n'
+          '    print("BENCHMARK_PEAK_RSS_MB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n')
+
+
+@dataclass
+class RunResult:
+    """One (config, seed) run."""
+    label: str
+    config: str
+    seed: int
+    work_dir: str
+    command: List[str]
+    returncode: int
+    wall_s: float
+    sec_per_iter: Optional[float] = None
+    peak_mem_mb: Optional[float] = None
+    metrics: Dict[str, Dict[int, float]] = field(default_factory=dict)
+
+
+def run_one(label: str, config: str, seed: int, work_dir: Path, train_py: Path,
+            cfg_options: List[str]) -> RunResult:
+    """Trains ``config`` with ``seed`` through tools/train.py and collects its logs."""
+    command = [sys.executable, '-c', _CHILD, str(train_py), config, '--work-dir', str(work_dir),
+               '--cfg-options', f'randomness.seed={seed}', *cfg_options]
+    work_dir.mkdir(parents=True, exist_ok=True)
+    start = time.time()
+    with open(work_dir / 'benchmark_stdout.log', 'w') as log:
+        proc = subprocess.run(command, stdout=subprocess.PIPE, stderr=log, text=True)
+        log.write(proc.stdout)
+    result = RunResult(label, config, seed, str(work_dir), command, proc.returncode,
+                       time.time() - start)
+    for line in proc.stdout.splitlines():
+        if line.startswith('BENCHMARK_PEAK_RSS_MB'):
+            result.peak_mem_mb = float(line.split()[1])
+    if proc.returncode == 0:
+        collect(result)
+    return result
+
+
+def collect(result: RunResult) -> None:
+    """Metric series, median seconds per iteration and GPU memory from the logs."""
+    records = read_scalars(Path(result.work_dir))
+    result.metrics = {k: series(records, k) for k in metric_keys(records, '/fid') +
+                      metric_keys(records, '/fd')}
+    times = [r['time'] for r in records if 'time' in r and 'iter' in r]
+    if times:
+        result.sec_per_iter = statistics.median(times[len(times) // 10:] or times)
+    gpu_mem = [r['memory'] for r in records if 'memory' in r]  # MMEngine logs MB on GPU
+    if gpu_mem:
+        result.peak_mem_mb = max(gpu_mem)
+
+
+def summarize(results: List[RunResult], metric: str) -> List[dict]:
+    """Per label: final and best metric (mean, std over seeds), stability
+    (final / best), seconds per iteration and its ratio to the first label."""
+    rows, base_spi = [], None
+    labels = list(dict.fromkeys(r.label for r in results))
+    for label in labels:
+        runs = [r for r in results if r.label == label and r.returncode == 0]
+        finals = [list(r.metrics[metric].values())[-1] for r in runs if r.metrics.get(metric)]
+        bests = [min(r.metrics[metric].values()) for r in runs if r.metrics.get(metric)]
+        spis = [r.sec_per_iter for r in runs if r.sec_per_iter]
+        mems = [r.peak_mem_mb for r in runs if r.peak_mem_mb]
+
+        def stat(values):
+            if not values:
+                return None
+            return (statistics.mean(values), statistics.stdev(values) if len(values) > 1 else 0.0)
+
+        spi = statistics.median(spis) if spis else None
+        base_spi = base_spi or spi
+        rows.append(dict(label=label, runs=len(runs), seeds=[r.seed for r in runs],
+                         final=stat(finals), best=stat(bests),
+                         stability=stat([f / b for f, b in zip(finals, bests) if b]),
+                         sec_per_iter=spi, time_ratio=spi / base_spi if spi and base_spi else None,
+                         peak_mem_mb=max(mems) if mems else None))
+    return rows
+
+
+def markdown_table(rows: List[dict], metric: str) -> str:
+    def fmt(v, digits=2):
+        if v is None:
+            return 'n/a'
+        if isinstance(v, tuple):
+            return f'{v[0]:.{digits}f} +- {v[1]:.{digits}f}'
+        return f'{v:.{digits}f}' if isinstance(v, float) else str(v)
+
+    lines = [f'| variant | seeds | final {metric} | best {metric} | final/best | s/iter | '
+             'time vs first | peak mem (MB) |', '|---|---|---|---|---|---|---|---|']
+    for r in rows:
+        lines.append(f"| {r['label']} | {len(r['seeds'])} | {fmt(r['final'])} | {fmt(r['best'])} "
+                     f"| {fmt(r['stability'], 3)} | {fmt(r['sec_per_iter'], 4)} | "
+                     f"{fmt(r['time_ratio'], 3)} | {fmt(r['peak_mem_mb'], 0)} |")
+    return '\n'.join(lines)
+
+
+def plot(results: List[RunResult], metric: str, out: Path) -> Path:
+    """Metric against iteration and against (estimated) wall-clock time: mean
+    across seeds with a min-max band, one colour per variant."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    from .run_logs import aggregate
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    for i, label in enumerate(dict.fromkeys(r.label for r in results)):
+        runs = [r for r in results if r.label == label and r.metrics.get(metric)]
+        agg = aggregate([{int(k): v for k, v in r.metrics[metric].items()} for r in runs])
+        if agg is None:
+            continue
+        steps, mean, low, high = agg
+        spi = statistics.median([r.sec_per_iter for r in runs if r.sec_per_iter] or [0])
+        for ax, x in zip(axes, (steps, steps * spi / 60)):
+            ax.plot(x, mean, marker='o', color=f'C{i}', label=f'{label} (n={len(runs)})')
+            if len(runs) > 1:
+                ax.fill_between(x, low, high, color=f'C{i}', alpha=0.2)
+    for ax, xl in zip(axes, ('iteration', 'training minutes (iterations x median s/iter)')):
+        ax.set_xlabel(xl)
+        ax.set_ylabel(metric)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    return out
+
+
+def save(results: List[RunResult], path: Path) -> None:
+    path.write_text(json.dumps([asdict(r) for r in results], indent=1))
+
+
+def load(path: Path) -> List[RunResult]:
+    return [RunResult(**r) for r in json.loads(Path(path).read_text())]
