@@ -111,3 +111,17 @@ def assert_same_state(a: dict, b: dict) -> None:
 
 
 SMALL_DCGAN = str(CONFIGS / 'asgan' / 'dcgan-small_1xb64-3kiters_fashion-mnist-32x32.py')
+
+
+def with_validation(overrides: dict, metric: dict, iters: int = 2) -> dict:
+    """Adds to :func:`tiny_overrides` a val (and test) loop on the training folder
+    with one metric, evaluated once at the end of ``iters`` iterations."""
+    loader = dict(batch_size=4, num_workers=0, persistent_workers=False,
+                  sampler=dict(type='DefaultSampler', shuffle=False),
+                  dataset=dict(overrides['train_dataloader']['dataset']))
+    evaluator = dict(type='Evaluator', metrics=[metric])
+    overrides.update(val_cfg=dict(type='MultiValLoop'), val_dataloader=loader,
+                     val_evaluator=evaluator, test_cfg=dict(type='MultiTestLoop'),
+                     test_dataloader=loader, test_evaluator=evaluator,
+                     train_cfg=dict(max_iters=iters, val_interval=iters))
+    return overrides

@@ -1,19 +1,14 @@
 """tools/benchmark.py: runs configs x seeds for real, tabulates what it measured."""
 import json
 
-from helpers import SMALL_DCGAN, as_config_body, load_tool, tiny_overrides, write_config
+from helpers import (SMALL_DCGAN, as_config_body, load_tool, tiny_overrides, with_validation,
+                     write_config)
 
 
 def test_benchmark_runs_tabulates_and_retabulates(tmp_path, image_folder):
     overrides = tiny_overrides(image_folder, 32, iters=2, batch_size=4, grayscale=True)
-    loader = dict(batch_size=4, num_workers=0, persistent_workers=False,
-                  sampler=dict(type='DefaultSampler', shuffle=False),
-                  dataset=dict(overrides['train_dataloader']['dataset']))
-    overrides.update(val_cfg=dict(type='MultiValLoop'), val_dataloader=loader,
-                     val_evaluator=dict(type='Evaluator', metrics=[dict(
-                         type='OfflineFID', prefix='FID-4', fake_nums=4, real_nums=4,
-                         sample_model='orig', cache_dir=str(tmp_path / 'cache'))]),
-                     train_cfg=dict(max_iters=2, val_interval=2))
+    with_validation(overrides, dict(type='OfflineFID', prefix='FID-4', fake_nums=4, real_nums=4,
+                                    sample_model='orig', cache_dir=str(tmp_path / 'cache')))
     base = write_config(tmp_path / 'base.py', SMALL_DCGAN, '', overrides)
     as_cfg = write_config(tmp_path / 'as.py', SMALL_DCGAN, as_config_body(epsilon=0.03), overrides)
     tool = load_tool('benchmark')

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import SMALL_DCGAN, load_tool, make_image_folder, scalars, tiny_overrides, train, \
-    write_config
+from helpers import (SMALL_DCGAN, load_tool, make_image_folder, scalars, tiny_overrides, train,
+                     with_validation, write_config)
 from mmagic.registry import METRICS
 
 
@@ -36,14 +36,9 @@ def test_fd_of_a_set_with_itself_is_zero(classifier):
 
 def test_logged_as_fd_not_fid(classifier, tmp_path, image_folder):
     overrides = tiny_overrides(image_folder, 32, iters=2, batch_size=4, grayscale=True)
-    loader = dict(batch_size=4, num_workers=0, persistent_workers=False,
-                  sampler=dict(type='DefaultSampler', shuffle=False),
-                  dataset=dict(overrides['train_dataloader']['dataset']))
-    overrides.update(val_cfg=dict(type='MultiValLoop'), val_dataloader=loader,
-                     val_evaluator=dict(type='Evaluator', metrics=[dict(
-                         type='ClassifierFD', fake_nums=8, real_nums=8, sample_model='orig',
-                         classifier=classifier['path'], cache_dir=str(tmp_path / 'cache'))]),
-                     train_cfg=dict(max_iters=2, val_interval=2))
+    with_validation(overrides, dict(type='ClassifierFD', fake_nums=8, real_nums=8,
+                                    sample_model='orig', classifier=classifier['path'],
+                                    cache_dir=str(tmp_path / 'cache')))
     overrides['default_hooks']['checkpoint'].update(save_best='FD-SmallCNN/fd', rule='less')
     train(write_config(tmp_path / 'fd.py', SMALL_DCGAN, '', overrides), tmp_path / 'work')
     keys = {k for r in scalars(tmp_path / 'work') for k in r}

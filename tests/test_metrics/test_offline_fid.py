@@ -6,7 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from helpers import SMALL_DCGAN, load_tool, scalars, tiny_overrides, train, write_config
+from helpers import (SMALL_DCGAN, load_tool, scalars, tiny_overrides, train, with_validation,
+                     write_config)
 from mmagic.registry import METRICS
 from mmagic_asgan.metrics import InceptionPool3, OfflineFID
 
@@ -60,16 +61,8 @@ def test_grey_images_are_repeated_to_rgb():
 
 def fid_config(tmp_path, folder, name, cache_dir):
     overrides = tiny_overrides(folder, 32, iters=2, batch_size=4, grayscale=True)
-    dataset = dict(overrides['train_dataloader']['dataset'])
-    loader = dict(batch_size=4, num_workers=0, persistent_workers=False,
-                  sampler=dict(type='DefaultSampler', shuffle=False), dataset=dataset)
-    metric = [dict(type='OfflineFID', prefix='FID-8', fake_nums=8, real_nums=8,
-                   sample_model='orig', cache_dir=str(cache_dir))]
-    overrides.update(val_cfg=dict(type='MultiValLoop'), val_dataloader=loader,
-                     val_evaluator=dict(type='Evaluator', metrics=metric),
-                     test_cfg=dict(type='MultiTestLoop'), test_dataloader=loader,
-                     test_evaluator=dict(type='Evaluator', metrics=metric))
-    overrides['train_cfg'] = dict(max_iters=2, val_interval=2)
+    with_validation(overrides, dict(type='OfflineFID', prefix='FID-8', fake_nums=8, real_nums=8,
+                                    sample_model='orig', cache_dir=str(cache_dir)))
     overrides['default_hooks']['checkpoint'].update(save_best='FID-8/fid', rule='less')
     return write_config(tmp_path / f'{name}.py', SMALL_DCGAN, '', overrides)
 
