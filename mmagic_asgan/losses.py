@@ -160,7 +160,9 @@ class ASGANDiscriminatorLoss(nn.Module):
 
     # ----------------------------------------------------------------- attack
     @staticmethod
-    def _call(discriminator: nn.Module, x: Tensor, label: Optional[Tensor]) -> Tensor:
+    def call_discriminator(discriminator: nn.Module, x: Tensor,
+                           label: Optional[Tensor] = None) -> Tensor:
+        """``D(x)``, or ``D(x, label=label)`` for a conditional D."""
         return discriminator(x) if label is None else discriminator(x, label=label)
 
     def perturb(self,
@@ -205,7 +207,7 @@ class ASGANDiscriminatorLoss(nn.Module):
         start = time.perf_counter()
         with frozen(unwrap(discriminator)) as d_module:
             result = attack(
-                lambda x: attack_objective(self._call(d_module, x, label), gan_type),
+                lambda x: attack_objective(self.call_discriminator(d_module, x, label), gan_type),
                 real_imgs,
                 epsilon=self.current_epsilon,
                 method=self.attack,
@@ -240,7 +242,7 @@ class ASGANDiscriminatorLoss(nn.Module):
         """
         gan_type = self.resolved_gan_type()
         weight = self.adv_weight if self.mode == 'mix' else 1.0
-        pred_adv = self._call(discriminator, x_adv, label)
+        pred_adv = self.call_discriminator(discriminator, x_adv, label)
         return self.loss_weight * weight * (
             real_term(pred_adv, gan_type) - real_term(disc_pred_real, gan_type))
 
@@ -257,7 +259,7 @@ class ASGANDiscriminatorLoss(nn.Module):
         """
         x_adv = self.perturb(discriminator, real_imgs, label, loss_scaler)
         if disc_pred_real is None:
-            disc_pred_real = self._call(discriminator, real_imgs, label)
+            disc_pred_real = self.call_discriminator(discriminator, real_imgs, label)
         if not self.last_stats['finite']:
             return disc_pred_real.sum() * 0.0
         return self.adversarial_term(discriminator, x_adv, disc_pred_real, label)

@@ -220,7 +220,7 @@ class RealSampleAttackHook(Hook):
         def make_term() -> Tensor:
             clean = capture.output
             if clean is None:  # the model did not call D on the batch itself
-                clean = self.loss._call(model.discriminator, real, label)
+                clean = self.loss.call_discriminator(model.discriminator, real, label)
             return self.loss.adversarial_term(model.discriminator, x_adv, clean, label)
 
         proxy = _AddTermOptimWrapper(optimizer_wrapper, make_term)
@@ -249,8 +249,8 @@ class RealSampleAttackHook(Hook):
         perturbation size (image scale) and the attack time (seconds)."""
         gan_type = self.loss.gan_type
         with frozen(unwrap(self._model.discriminator)) as d_module:
-            clean = self.loss._call(d_module, real, label).flatten(1).mean(1)
-            adv = self.loss._call(d_module, x_adv, label).flatten(1).mean(1)
+            clean = self.loss.call_discriminator(d_module, real, label).flatten(1).mean(1)
+            adv = self.loss.call_discriminator(d_module, x_adv, label).flatten(1).mean(1)
         threshold = DECISION_THRESHOLDS[gan_type]
         flipped = ((clean > threshold) & (adv <= threshold)).float().mean()
         hub = MessageHub.get_current_instance()
