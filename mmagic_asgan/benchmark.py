@@ -4,6 +4,7 @@ Every number comes from a run this module launched (its command is recorded) or
 from a results file it wrote; nothing is typed in.
 """
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -36,26 +37,65 @@ class RunResult:
     sec_per_iter: Optional[float] = None
     peak_mem_mb: Optional[float] = None
     metrics: Dict[str, Dict[int, float]] = field(default_factory=dict)
+    threads: Optional[int] = None
+    test_command: Optional[List[str]] = None
+    test_metrics: Dict[str, float] = field(default_factory=dict)
+
+
+def _run_logged(command: List[str], log_path: Path, threads: Optional[int]):
+    """Runs ``command``; stdout and stderr go to ``log_path``. ``threads`` caps
+    the child's intra-op threads (OMP/MKL and torch) when given."""
+    env = dict(os.environ)
+    if threads:
+        env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    with open(log_path, 'w') as log:
+        proc = subprocess.run(command, stdout=subprocess.PIPE, stderr=log, text=True, env=env)
+        log.write(proc.stdout)
+    return proc
 
 
 def run_one(label: str, config: str, seed: int, work_dir: Path, train_py: Path,
-            cfg_options: List[str]) -> RunResult:
-    """Trains ``config`` with ``seed`` through tools/train.py and collects its logs."""
+            cfg_options: List[str], test_py: Optional[Path] = None,
+            threads: Optional[int] = None) -> RunResult:
+    """Trains ``config`` with ``seed`` through tools/train.py and collects its logs.
+
+    With ``test_py`` (tools/test.py), the last checkpoint is then evaluated with
+    the config's ``test_evaluator`` (same seed and options) into
+    ``result.test_metrics``.
+    """
     command = [sys.executable, '-c', _CHILD, str(train_py), config, '--work-dir', str(work_dir),
                '--cfg-options', f'randomness.seed={seed}', *cfg_options]
     work_dir.mkdir(parents=True, exist_ok=True)
     start = time.time()
-    with open(work_dir / 'benchmark_stdout.log', 'w') as log:
-        proc = subprocess.run(command, stdout=subprocess.PIPE, stderr=log, text=True)
-        log.write(proc.stdout)
+    proc = _run_logged(command, work_dir / 'benchmark_stdout.log', threads)
     result = RunResult(label, config, seed, str(work_dir), command, proc.returncode,
-                       time.time() - start)
+                       time.time() - start, threads=threads)
     for line in proc.stdout.splitlines():
         if line.startswith('BENCHMARK_PEAK_RSS_MB'):
             result.peak_mem_mb = float(line.split()[1])
     if proc.returncode == 0:
         collect(result)
+    if proc.returncode == 0 and test_py is not None:
+        evaluate_last_checkpoint(result, test_py, cfg_options)
     return result
+
+
+def evaluate_last_checkpoint(result: RunResult, test_py: Path, cfg_options: List[str]) -> None:
+    """tools/test.py on the run's last checkpoint; sets ``test_metrics``
+    (``returncode`` too, if the evaluation fails)."""
+    work_dir = Path(result.work_dir)
+    checkpoint = (work_dir / 'last_checkpoint').read_text().strip()
+    out = work_dir / 'test_metrics.json'
+    result.test_command = [sys.executable, str(test_py), result.config, checkpoint,
+                           '--work-dir', str(work_dir / 'test'), '--out', str(out),
+                           '--cfg-options', f'randomness.seed={result.seed}', *cfg_options]
+    proc = _run_logged(result.test_command, work_dir / 'benchmark_test_stdout.log',
+                       result.threads)
+    if proc.returncode:
+        result.returncode = proc.returncode
+        return
+    result.test_metrics = {k: float(v) for k, v in json.loads(out.read_text()).items()
+                           if isinstance(v, (int, float))}
 
 
 def collect(result: RunResult) -> None:
@@ -71,9 +111,11 @@ def collect(result: RunResult) -> None:
         result.peak_mem_mb = max(gpu_mem)
 
 
-def summarize(results: List[RunResult], metric: str) -> List[dict]:
+def summarize(results: List[RunResult], metric: str,
+              test_metric: Optional[str] = None) -> List[dict]:
     """Per label: final and best metric (mean, std over seeds), stability
-    (final / best), seconds per iteration and its ratio to the first label."""
+    (final / best), seconds per iteration and its ratio to the first label, and
+    ``test_metric`` of the last checkpoints (mean, std) when given."""
     rows, base_spi = [], None
     labels = list(dict.fromkeys(r.label for r in results))
     for label in labels:
@@ -93,12 +135,14 @@ def summarize(results: List[RunResult], metric: str) -> List[dict]:
         rows.append(dict(label=label, runs=len(runs), seeds=[r.seed for r in runs],
                          final=stat(finals), best=stat(bests),
                          stability=stat([f / b for f, b in zip(finals, bests) if b]),
+                         test=stat([r.test_metrics[test_metric] for r in runs
+                                    if test_metric in r.test_metrics]) if test_metric else None,
                          sec_per_iter=spi, time_ratio=spi / base_spi if spi and base_spi else None,
                          peak_mem_mb=max(mems) if mems else None))
     return rows
 
 
-def markdown_table(rows: List[dict], metric: str) -> str:
+def markdown_table(rows: List[dict], metric: str, test_metric: Optional[str] = None) -> str:
     def fmt(v, digits=2):
         if v is None:
             return 'n/a'
@@ -106,10 +150,14 @@ def markdown_table(rows: List[dict], metric: str) -> str:
             return f'{v[0]:.{digits}f} +- {v[1]:.{digits}f}'
         return f'{v:.{digits}f}' if isinstance(v, float) else str(v)
 
-    lines = [f'| variant | seeds | final {metric} | best {metric} | final/best | s/iter | '
-             'time vs first | peak mem (MB) |', '|---|---|---|---|---|---|---|---|']
+    test_head = f' {test_metric} (last ckpt) |' if test_metric else ''
+    lines = [f'| variant | seeds |{test_head} final {metric} | best {metric} | final/best | '
+             's/iter | time vs first | peak mem (MB) |',
+             '|---|---|' + '---|' * (7 if test_metric else 6)]
     for r in rows:
-        lines.append(f"| {r['label']} | {len(r['seeds'])} | {fmt(r['final'])} | {fmt(r['best'])} "
+        test_cell = f" {fmt(r['test'])} |" if test_metric else ''
+        lines.append(f"| {r['label']} | {len(r['seeds'])} |{test_cell} {fmt(r['final'])} "
+                     f"| {fmt(r['best'])} "
                      f"| {fmt(r['stability'], 3)} | {fmt(r['sec_per_iter'], 4)} | "
                      f"{fmt(r['time_ratio'], 3)} | {fmt(r['peak_mem_mb'], 0)} |")
     return '\n'.join(lines)
@@ -151,3 +199,9 @@ def save(results: List[RunResult], path: Path) -> None:
 
 def load(path: Path) -> List[RunResult]:
     return [RunResult(**r) for r in json.loads(Path(path).read_text())]
+
+
+def threads_per_job(jobs: int) -> Optional[int]:
+    """Intra-op threads for each of ``jobs`` concurrent runs (None: leave the
+    default when one run has the machine)."""
+    return None if jobs <= 1 else max(1, (os.cpu_count() or 1) // jobs)

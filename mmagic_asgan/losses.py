@@ -13,10 +13,12 @@ from torch import Tensor, nn
 from mmagic.registry import MODELS
 
 from .attacks import ATTACKS, NORMS, attack, perturbation_norm
+from .free_perturbation import FreePerturbation
 from .gan_terms import GAN_TYPES, attack_objective, real_term
 from .module_state import frozen, unwrap
 
 MODES = ('mix', 'replace')
+LOSS_ATTACKS = ATTACKS + ('free', )
 
 
 def _check(condition: bool, field: str, allowed: str, value) -> None:
@@ -44,8 +46,13 @@ class ASGANDiscriminatorLoss(nn.Module):
     state dict or in DDP.
 
     Args:
-        attack (str): ``'fgsm'``, ``'pgd'`` or ``'mifgsm'`` (momentum iterative
-            FGSM). Defaults to ``'fgsm'``.
+        attack (str): ``'fgsm'``, ``'pgd'``, ``'mifgsm'`` (momentum iterative
+            FGSM) or ``'free'`` (FastGAN's "free" adversarial training: no
+            attack pass; a perturbation persisted across D steps is updated
+            from the input gradient of D's own update, see
+            :mod:`mmagic_asgan.free_perturbation`; needs
+            :class:`~mmagic_asgan.hooks.RealSampleAttackHook`; FastGAN uses
+            ``mode='replace'``). Defaults to ``'fgsm'``.
         epsilon (float): budget in [0, 1] *image scale* (8/255 = 8 grey levels),
             converted to D's input scale with the model's data preprocessor
             (:meth:`set_normalization`). Defaults to 2/255.
@@ -86,7 +93,7 @@ class ASGANDiscriminatorLoss(nn.Module):
                  data_info: Optional[Dict[str, str]] = None,
                  loss_name: str = 'loss_asgan') -> None:
         super().__init__()
-        _check(attack in ATTACKS, 'attack', f'one of {ATTACKS}', attack)
+        _check(attack in LOSS_ATTACKS, 'attack', f'one of {LOSS_ATTACKS}', attack)
         _check(isinstance(epsilon, (int, float)) and 0.0 <= epsilon <= 1.0, 'epsilon',
                'a number in [0, 1] (image scale, e.g. 8/255)', epsilon)
         _check(isinstance(steps, int) and steps >= 1, 'steps', 'an int >= 1', steps)
@@ -121,6 +128,7 @@ class ASGANDiscriminatorLoss(nn.Module):
         self._loss_name = loss_name
         self.measure_time = False
         self.last_stats: Dict[str, Union[float, Tensor, bool]] = {}
+        self.free = FreePerturbation(norm, random_start) if attack == 'free' else None
         self.set_normalization(127.5, 127.5)
 
     # ------------------------------------------------------------------ set-up
@@ -189,18 +197,15 @@ class ASGANDiscriminatorLoss(nn.Module):
             the input gradient was not finite (``last_stats['finite']`` False).
         """
         gan_type = self.resolved_gan_type()
-        if real_imgs.dim() != 4:
-            raise ValueError(f'real_imgs must be (N, C, H, W), got shape {tuple(real_imgs.shape)}')
-        scale, lower, upper = self.input_range(real_imgs)
-        if scale.shape[1] not in (1, real_imgs.shape[1]):
-            raise ValueError(f'the data preprocessor has {scale.shape[1]} channels of mean/std, '
-                             f'the real images {real_imgs.shape[1]}')
+        if self.free is not None:
+            raise RuntimeError("ASGANDiscriminatorLoss: attack='free' has no attack pass to run; "
+                               'its perturbation is updated from the D step itself, which '
+                               'RealSampleAttackHook does (free_start / free_update)')
+        scale, lower, upper = self._checked_range(real_imgs)
         grad_scale = None
         if loss_scaler is not None and getattr(loss_scaler, 'is_enabled', lambda: False)():
             grad_scale = float(loss_scaler.get_scale())
-        step_size = self.step_size
-        if step_size is not None and self.epsilon > 0:
-            step_size *= self.current_epsilon / self.epsilon  # the schedule scales steps too
+        step_size = self._scheduled_step_size()
 
         if self.measure_time and real_imgs.is_cuda:
             torch.cuda.synchronize(real_imgs.device)
@@ -228,6 +233,41 @@ class ASGANDiscriminatorLoss(nn.Module):
             perturbation_norm=perturbation_norm(result.x_adv - real_imgs.detach(), self.norm,
                                                 scale).mean().detach())
         return result.x_adv
+
+    def _checked_range(self, real_imgs: Tensor) -> tuple:
+        if real_imgs.dim() != 4:
+            raise ValueError(f'real_imgs must be (N, C, H, W), got shape {tuple(real_imgs.shape)}')
+        scale, lower, upper = self.input_range(real_imgs)
+        if scale.shape[1] not in (1, real_imgs.shape[1]):
+            raise ValueError(f'the data preprocessor has {scale.shape[1]} channels of mean/std, '
+                             f'the real images {real_imgs.shape[1]}')
+        return scale, lower, upper
+
+    def _scheduled_step_size(self) -> Optional[float]:
+        """``step_size`` scaled like epsilon by the schedule (None: the attack's default)."""
+        if self.step_size is None or self.epsilon == 0:
+            return self.step_size
+        return self.step_size * self.current_epsilon / self.epsilon
+
+    def free_start(self, real_imgs: Tensor) -> Tensor:
+        """``attack='free'``: the reals plus the persisted perturbation, as a leaf
+        that requires grad; train D on it, then call :meth:`free_update`."""
+        scale, lower, upper = self._checked_range(real_imgs)
+        x_adv = self.free.apply(real_imgs, self.current_epsilon, scale, lower, upper)
+        self.last_stats = dict(
+            finite=True, attack_time=0.0,
+            perturbation_norm=perturbation_norm(x_adv.detach() - real_imgs.detach(), self.norm,
+                                                scale).mean())
+        return x_adv
+
+    def free_update(self, x_adv: Tensor) -> bool:
+        """``attack='free'``: one step of the persisted perturbation along the
+        input gradient the D update left in ``x_adv.grad``; False if it was not
+        finite (the perturbation is kept)."""
+        step_size = self._scheduled_step_size()
+        return self.free.update(x_adv, self.current_epsilon,
+                                self.current_epsilon if step_size is None else step_size,
+                                self.input_range(x_adv)[0])
 
     # ------------------------------------------------------------------- loss
     def adversarial_term(self, discriminator: nn.Module, x_adv: Tensor,

@@ -1,11 +1,12 @@
 """tools/benchmark.py: runs configs x seeds for real, tabulates what it measured."""
 import json
+from types import SimpleNamespace
 
 from helpers import (SMALL_DCGAN, as_config_body, load_tool, tiny_overrides, with_validation,
                      write_config)
 
 
-def test_benchmark_runs_tabulates_and_retabulates(tmp_path, image_folder):
+def test_benchmark_runs_tests_tabulates_and_retabulates(tmp_path, image_folder):
     overrides = tiny_overrides(image_folder, 32, iters=2, batch_size=4, grayscale=True)
     with_validation(overrides, dict(type='OfflineFID', prefix='FID-4', fake_nums=4, real_nums=4,
                                     sample_model='orig', cache_dir=str(tmp_path / 'cache')))
@@ -13,14 +14,32 @@ def test_benchmark_runs_tabulates_and_retabulates(tmp_path, image_folder):
     as_cfg = write_config(tmp_path / 'as.py', SMALL_DCGAN, as_config_body(epsilon=0.03), overrides)
     tool = load_tool('benchmark')
     rows = tool.main(['--configs', str(base), str(as_cfg), '--labels', 'baseline', 'AS',
-                      '--seeds', '0', '1', '--metric', 'FID-4/fid', '--out', str(tmp_path / 'b')])
+                      '--seeds', '0', '1', '--metric', 'FID-4/fid', '--test-metric', 'FID-4/fid',
+                      '--jobs', '2', '--work-root', str(tmp_path / 'runs'),
+                      '--out', str(tmp_path / 'b')])
     assert [r['label'] for r in rows] == ['baseline', 'AS']
     assert all(r['runs'] == 2 and r['final'] is not None and r['sec_per_iter'] > 0 for r in rows)
+    assert all(r['test'] is not None and r['test'][0] > 0 for r in rows)
     assert rows[0]['time_ratio'] == 1.0 and rows[1]['peak_mem_mb'] > 0
     runs = json.loads((tmp_path / 'b' / 'results.json').read_text())
-    assert len(runs) == 4 and all('randomness.seed=' in ' '.join(r['command']) for r in runs)
+    assert [(r['label'], r['seed']) for r in runs] == [('baseline', 0), ('AS', 0),
+                                                       ('baseline', 1), ('AS', 1)]
+    assert all('randomness.seed=' in ' '.join(r['command']) for r in runs)
+    assert all(r['threads'] >= 1 and 'iter_2.pth' in ' '.join(r['test_command']) for r in runs)
     assert (tmp_path / 'b' / 'results.png').exists()
+    md = (tmp_path / 'b' / 'results.md').read_text()
+    assert 'FID-4/fid (last ckpt)' in md and 'tools/test.py' in md
     again = tool.main(['--from-results', str(tmp_path / 'b' / 'results.json'), '--metric',
-                       'FID-4/fid', '--out', str(tmp_path / 'b2')])
+                       'FID-4/fid', '--test-metric', 'FID-4/fid', '--out', str(tmp_path / 'b2')])
     assert again == rows
-    assert 'FID-4/fid' in (tmp_path / 'b2' / 'results.md').read_text()
+
+
+def test_sweep_plan_puts_the_value_in_cfg_options_and_the_label():
+    tool = load_tool('benchmark')
+    args = SimpleNamespace(configs=['a.py'], labels=['AS'], seeds=[0, 1],
+                           sweep=['custom_hooks.1.epsilon', '0.004', '0.016'])
+    assert tool.plan(args) == [
+        ('AS epsilon=0.004', 'a.py', 0, ['custom_hooks.1.epsilon=0.004']),
+        ('AS epsilon=0.016', 'a.py', 0, ['custom_hooks.1.epsilon=0.016']),
+        ('AS epsilon=0.004', 'a.py', 1, ['custom_hooks.1.epsilon=0.004']),
+        ('AS epsilon=0.016', 'a.py', 1, ['custom_hooks.1.epsilon=0.016'])]

@@ -1,25 +1,52 @@
 """Benchmark a baseline config against AS-GAN variants over several seeds.
 
-Runs every (config, seed) with identical settings through tools/train.py, then
-writes results.json (every run with its command), results.md (final / best
-metric mean +- std, final/best, s/iter and its ratio to the first config, peak
-memory) and a plot of the metric against iterations and wall-clock time.
+Runs every (config, seed) with identical settings through tools/train.py (and,
+with ``--test-metric``, tools/test.py on each run's last checkpoint), then
+writes results.json (every run with its commands), results.md (metric mean +-
+std, final / best, s/iter and its ratio to the first config, peak memory) and a
+plot of the metric against iterations and wall-clock time.
 
 Examples:
-    python tools/benchmark.py --configs configs/asgan/dcgan-small_1xb64-3kiters_fashion-mnist-32x32.py \\
-        configs/asgan/asgan-fgsm_dcgan-small_1xb64-3kiters_fashion-mnist-32x32.py \\
-        --labels baseline AS-FGSM --seeds 0 1 2 --metric FID-1k/fid --out results/fmnist_cpu
-    python tools/benchmark.py --from-results results/fmnist_cpu/results.json --metric FID-1k/fid \\
-        --out results/fmnist_cpu          # re-tabulate without running
+    # the CPU study (README "Benchmarks"): 4 variants x 3 seeds, two runs at a time
+    python tools/benchmark.py --configs configs/asgan/cpu-study/dcgan-small_*.py ... \\
+        --seeds 0 1 2 --metric FD-SmallCNN/fd --test-metric FID-2k/fid --jobs 2 \\
+        --out results/fmnist_cpu
+    # an epsilon sweep of one AS config (the value goes into --cfg-options)
+    python tools/benchmark.py --configs configs/asgan/cpu-study/asgan-fgsm-mix_*.py \\
+        --sweep custom_hooks.1.epsilon 0.0039 0.0157 --seeds 0 --metric FD-SmallCNN/fd \\
+        --out results/fmnist_cpu_eps
+    python tools/benchmark.py --from-results results/fmnist_cpu/results.json \\
+        --metric FD-SmallCNN/fd --test-metric FID-2k/fid --out results/fmnist_cpu  # re-tabulate
 """
 import argparse
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import List, Optional
 
 from mmagic_asgan import benchmark as bm
 
-TRAIN_PY = Path(__file__).resolve().parent / 'train.py'
+TOOLS = Path(__file__).resolve().parent
+
+
+def plan(args) -> List[tuple]:
+    """(label, config, seed, extra cfg-options) for every run, seed-major (every
+    variant of seed 0 first), so that conditions interleave in time and a cut-short
+    study still has every variant."""
+    labels = args.labels or [Path(c).stem for c in args.configs]
+    if len(labels) != len(args.configs):
+        raise SystemExit('--labels: one label per config')
+    variants = []
+    for label, config in zip(labels, args.configs):
+        for value in (args.sweep[1:] if args.sweep else [None]):
+            if value is None:
+                variants.append((label, config, []))
+            else:
+                key = args.sweep[0]
+                variants.append((f'{label} {key.split(".")[-1]}={value}', config,
+                                 [f'{key}={value}']))
+    return [(label, config, seed, options) for seed in args.seeds
+            for label, config, options in variants]
 
 
 def main(argv: Optional[List[str]] = None) -> list:
@@ -27,34 +54,58 @@ def main(argv: Optional[List[str]] = None) -> list:
     parser.add_argument('--configs', nargs='+', help='the baseline first')
     parser.add_argument('--labels', nargs='+')
     parser.add_argument('--seeds', nargs='+', type=int, default=[0])
-    parser.add_argument('--metric', required=True, help='e.g. FID-1k/fid or FD-SmallCNN/fd')
+    parser.add_argument('--metric', required=True,
+                        help='metric logged during training, e.g. FID-1k/fid or FD-SmallCNN/fd')
+    parser.add_argument('--test-metric',
+                        help="evaluate each run's last checkpoint with tools/test.py (the "
+                        "config's test_evaluator) and tabulate this key, e.g. FID-2k/fid")
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='key=value overrides applied to every run')
+    parser.add_argument('--sweep', nargs='+', metavar=('KEY', 'VALUE'),
+                        help='run every config once per value of this cfg key')
+    parser.add_argument('--jobs', type=int, default=1,
+                        help='runs at a time; each gets cpu_count // jobs threads '
+                        '(compare s/iter only between runs made with the same --jobs)')
+    parser.add_argument('--work-root', type=Path,
+                        help='where the runs train (default: work_dirs/benchmark/<out name>)')
     parser.add_argument('--from-results', type=Path, help='tabulate an earlier results.json')
     parser.add_argument('--out', type=Path, required=True)
     args = parser.parse_args(argv)
+    if args.sweep is not None and len(args.sweep) < 2:
+        raise SystemExit('--sweep: a cfg key and at least one value')
+    if args.jobs < 1:
+        raise SystemExit('--jobs must be >= 1')
     args.out.mkdir(parents=True, exist_ok=True)
     if args.from_results:
         results = bm.load(args.from_results)
     else:
         if not args.configs:
             raise SystemExit('--configs (or --from-results) is required')
-        labels = args.labels or [Path(c).stem for c in args.configs]
-        if len(labels) != len(args.configs):
-            raise SystemExit('--labels: one label per config')
-        results = []
-        for label, config in zip(labels, args.configs):
-            for seed in args.seeds:
-                print(f'[benchmark] {label} seed {seed}', flush=True)
-                r = bm.run_one(label, config, seed, args.out / 'runs' / label / f'seed{seed}',
-                               TRAIN_PY, args.cfg_options)
-                if r.returncode:
-                    print(f'[benchmark] FAILED ({r.returncode}): see {r.work_dir}/benchmark_stdout.log')
-                results.append(r)
-                bm.save(results, args.out / 'results.json')
-    rows = bm.summarize(results, args.metric)
-    table = bm.markdown_table(rows, args.metric)
-    commands = '\n'.join(' '.join(r.command[:1] + ['tools/train.py'] + r.command[4:]) for r in results)
+        work_root = args.work_root or Path('work_dirs/benchmark') / args.out.name
+        threads = bm.threads_per_job(args.jobs)
+        test_py = TOOLS / 'test.py' if args.test_metric else None
+
+        def run(item):
+            label, config, seed, options = item
+            print(f'[benchmark] start {label} seed {seed}', flush=True)
+            work_dir = work_root / label.replace(' ', '_').replace('=', '') / f'seed{seed}'
+            r = bm.run_one(label, config, seed, work_dir, TOOLS / 'train.py',
+                           args.cfg_options + options, test_py, threads)
+            status = f'FAILED ({r.returncode}): see {r.work_dir}' if r.returncode else 'done'
+            print(f'[benchmark] {status} {label} seed {seed} ({r.wall_s:.0f} s)', flush=True)
+            finished.append(r)
+            bm.save(finished, args.out / 'results.json')  # in finishing order, so far
+            return r
+
+        finished: List[bm.RunResult] = []
+        with ThreadPoolExecutor(args.jobs) as pool:
+            results = list(pool.map(run, plan(args)))
+        bm.save(results, args.out / 'results.json')  # in plan order
+    rows = bm.summarize(results, args.metric, args.test_metric)
+    table = bm.markdown_table(rows, args.metric, args.test_metric)
+    commands = '\n'.join(' '.join(r.command[:1] + ['tools/train.py'] + r.command[4:]) +
+                         ('\n' + ' '.join(r.test_command) if r.test_command else '')
+                         for r in results)
     (args.out / 'results.md').write_text(f'{table}\n\nRuns:\n```\n{commands}\n```\n')
     bm.plot(results, args.metric, args.out / 'results.png')
     print(table)

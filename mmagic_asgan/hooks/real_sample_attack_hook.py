@@ -12,7 +12,9 @@ hook installs itself on the model's discriminator step instead:
 * ``before_train_iter``: epsilon for this iteration from the schedule and
   ``runner.iter`` (so resume continues it exactly); whether this D step attacks.
 * each D step (the wrapper): real batch ``x = data_samples.gt_img`` ->
-  ``loss.perturb(D, x)`` -> ``x_adv``; then the model's own
+  ``loss.perturb(D, x)`` -> ``x_adv`` (``attack='free'``: ``x`` plus the
+  persisted perturbation, updated after the step from the input gradient the
+  step's own backward left on ``x_adv``); then the model's own
   ``train_discriminator`` runs, either on ``x_adv`` in place of ``x``
   (``mode='replace'``) or unchanged with the AS term added to its loss before
   its single optimizer update (``mode='mix'``, through a proxy optimizer
@@ -24,6 +26,7 @@ import warnings
 from typing import Callable, Optional, Union
 
 import torch
+from mmengine.dist import all_gather_object, get_dist_info
 from mmengine.hooks import Hook
 from mmengine.logging import MessageHub, print_log
 from torch import Tensor
@@ -175,6 +178,24 @@ class RealSampleAttackHook(Hook):
         self.loss.measure_time = self._telemetry
         runner.message_hub.update_scalar('train/asgan_eps', epsilon)
 
+    # ``attack='free'`` carries its perturbation across D steps: checkpoint it
+    # (every rank's, as each rank perturbs its own batches) so resume is exact.
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        if self.loss.free is not None:
+            checkpoint['asgan_free_perturbation'] = all_gather_object(self.loss.free.state_dict())
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        states = checkpoint.get('asgan_free_perturbation')
+        if self.loss.free is None or states is None:
+            return
+        rank, world_size = get_dist_info()
+        if len(states) != world_size:
+            print_log(f"RealSampleAttackHook: the checkpoint holds {len(states)} ranks' free "
+                      f'perturbations, this run has {world_size}; starting them afresh',
+                      logger='current', level=30)
+            return
+        self.loss.free.load_state_dict(states[rank])
+
     def after_train(self, runner) -> None:
         if self.skipped:
             print_log(f'RealSampleAttackHook: {self.skipped} attack(s) skipped for non-finite '
@@ -197,8 +218,12 @@ class RealSampleAttackHook(Hook):
                             optimizer_wrapper=optimizer_wrapper)
         real = data_samples.gt_img
         label = self._labels(data_samples)
-        x_adv = self.loss.perturb(model.discriminator, real, label,
-                                  getattr(optimizer_wrapper, 'loss_scaler', None))
+        free = self.loss.free is not None
+        if free:
+            x_adv = self.loss.free_start(real)
+        else:
+            x_adv = self.loss.perturb(model.discriminator, real, label,
+                                      getattr(optimizer_wrapper, 'loss_scaler', None))
         self.loss.last_stats['labelled'] = label is not None
         if not self.loss.last_stats['finite']:
             self._skip()
@@ -210,11 +235,22 @@ class RealSampleAttackHook(Hook):
         if self.loss.mode == 'replace':
             data_samples.gt_img = x_adv
             try:
-                return original(inputs=inputs, data_samples=data_samples,
-                                optimizer_wrapper=optimizer_wrapper)
+                log_vars = original(inputs=inputs, data_samples=data_samples,
+                                    optimizer_wrapper=optimizer_wrapper)
             finally:
                 data_samples.gt_img = real
+        else:
+            log_vars = self._train_with_term(original, inputs, data_samples, optimizer_wrapper,
+                                             real, x_adv, label)
+        if free and not self.loss.free_update(x_adv):
+            self._skip()
+        return log_vars
 
+    def _train_with_term(self, original, inputs, data_samples, optimizer_wrapper, real: Tensor,
+                         x_adv: Tensor, label: Optional[Tensor]):
+        """``mode='mix'``: the model's own D step, with the AS term added to the
+        loss it hands its optimizer wrapper."""
+        model = self._model
         capture = _CaptureOutput(unwrap(model.discriminator), real)
 
         def make_term() -> Tensor:
