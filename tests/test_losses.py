@@ -178,3 +178,18 @@ def test_no_parameters_or_buffers():
     loss = ASGANDiscriminatorLoss()
     assert list(loss.parameters()) == [] and list(loss.buffers()) == []
     assert loss.state_dict() == {}
+
+
+def test_free_attack_has_no_attack_pass_and_steps_from_the_d_update():
+    loss = ASGANDiscriminatorLoss(attack='free', epsilon=4 / 255, gan_type='vanilla')
+    real = torch.zeros(2, 1, 4, 4)
+    with pytest.raises(RuntimeError, match="attack='free' has no attack pass"):
+        loss.perturb(torch.nn.Conv2d(1, 1, 4), real)
+    x_adv = loss.free_start(real)
+    assert torch.equal(x_adv.detach(), real) and x_adv.requires_grad
+    (-x_adv.sum()).backward()  # D's update backward, whose loss falls as x grows
+    assert loss.free_update(x_adv)
+    # one step of the default size epsilon, in D's [-1, 1] units (scale 255 / 127.5)
+    assert torch.allclose(loss.free.delta, torch.full_like(real, -4 / 127.5))
+    loss.current_epsilon = 2 / 255  # a schedule halves epsilon: the step and ball follow
+    assert torch.allclose(loss.free_start(real).detach(), torch.full_like(real, -2 / 127.5))

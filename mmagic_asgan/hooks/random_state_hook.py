@@ -4,11 +4,13 @@ from typing import List, Optional
 
 import numpy as np
 import torch
-from mmengine.dist import all_gather_object, get_dist_info
+from mmengine.dist import get_dist_info
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 
 from mmagic.registry import HOOKS
+
+from .rank_states import RankStates
 
 
 def capture_random_state() -> dict:
@@ -43,17 +45,25 @@ class RandomStateHook(Hook):
     ``num_workers > 0`` (workers are seeded by MMEngine) or with pipelines
     without random transforms.
 
-    Each rank's state is gathered (ranks draw different noise with
-    ``diff_rank_seed``); resuming with another world size skips the restore
-    with a warning.
+    Each rank's state is kept (ranks draw different noise with
+    ``diff_rank_seed``); under DDP it is gathered at the end of the iterations at
+    which the CheckpointHook saves (:class:`~.rank_states.RankStates`), so a
+    best checkpoint saved after validation carries none. Resuming with another
+    world size skips the restore with a warning.
     """
     priority = 'HIGHEST'
 
     def __init__(self) -> None:
         self._pending: Optional[List[dict]] = None
+        self._states = RankStates(capture_random_state)
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        self._states.after_train_iter(runner)
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        checkpoint['random_state'] = all_gather_object(capture_random_state())
+        states = self._states.for_checkpoint(runner)
+        if states is not None:
+            checkpoint['random_state'] = states
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         self._pending = checkpoint.get('random_state')

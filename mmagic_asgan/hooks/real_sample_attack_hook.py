@@ -26,7 +26,7 @@ import warnings
 from typing import Callable, Optional, Union
 
 import torch
-from mmengine.dist import all_gather_object, get_dist_info
+from mmengine.dist import get_dist_info
 from mmengine.hooks import Hook
 from mmengine.logging import MessageHub, print_log
 from torch import Tensor
@@ -36,6 +36,7 @@ from mmagic.registry import HOOKS, MODELS
 from ..gan_terms import DECISION_THRESHOLDS, GAN_TYPES, gan_type_of
 from ..module_state import frozen, unwrap
 from ..schedules import EpsilonSchedule
+from .rank_states import RankStates
 
 _INSTALLED = '_asgan_original_train_discriminator'
 
@@ -135,6 +136,7 @@ class RealSampleAttackHook(Hook):
         self._active = False
         self._telemetry = False
         self._model = None
+        self._free_states = RankStates(lambda: self.loss.free.state_dict())
 
     # ------------------------------------------------------------- installing
     def before_train(self, runner) -> None:
@@ -180,9 +182,14 @@ class RealSampleAttackHook(Hook):
 
     # ``attack='free'`` carries its perturbation across D steps: checkpoint it
     # (every rank's, as each rank perturbs its own batches) so resume is exact.
-    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         if self.loss.free is not None:
-            checkpoint['asgan_free_perturbation'] = all_gather_object(self.loss.free.state_dict())
+            self._free_states.after_train_iter(runner)
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        states = self._free_states.for_checkpoint(runner) if self.loss.free is not None else None
+        if states is not None:
+            checkpoint['asgan_free_perturbation'] = states
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         states = checkpoint.get('asgan_free_perturbation')

@@ -161,3 +161,60 @@ def test_unknown_loss_needs_gan_type():
 def test_bad_hook_config_fails_when_the_runner_builds_hooks(kwargs, message):
     with pytest.raises(ValueError, match=message):
         HOOKS.build(dict(type='RealSampleAttackHook', **kwargs))
+
+
+def _count_d_calls(monkeypatch):
+    """Counts forward calls of every DCGANDiscriminator (the attack's included)."""
+    from mmagic.models.editors.dcgan.dcgan_discriminator import DCGANDiscriminator
+    calls = []
+    original = DCGANDiscriminator.forward
+    monkeypatch.setattr(DCGANDiscriminator, 'forward',
+                        lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
+    return calls
+
+
+@pytest.mark.parametrize('mode', ['replace', 'mix'])
+def test_free_attack_costs_no_attack_pass_and_persists(tmp_path, image_folder, monkeypatch, mode):
+    calls = _count_d_calls(monkeypatch)
+    train(small_dcgan(tmp_path, image_folder, 'stock', iters=3), tmp_path / 'stock')
+    stock = len(calls)
+    calls.clear()
+    hook_args = dict(attack='free', epsilon=0.05, mode=mode, log_interval=100)
+    runner = train(small_dcgan(tmp_path, image_folder, 'free', iters=3, hook_args=hook_args),
+                   tmp_path / 'free')
+    # replace: D trains on x + delta instead of x; mix: one more D forward for the AS term
+    assert len(calls) == stock + (3 if mode == 'mix' else 0)
+    calls.clear()
+    train(small_dcgan(tmp_path, image_folder, 'fgsm', iters=3,
+                      hook_args=dict(hook_args, attack='fgsm')), tmp_path / 'fgsm')
+    assert len(calls) == stock + 3 + (3 if mode == 'mix' else 0)  # + the attack pass
+    free = hook_of(runner).loss.free
+    bound = 0.05 * 255 / 127.5  # epsilon in D's [-1, 1] units
+    assert free.updates == 3 and free.delta.shape == (4, 1, 32, 32)
+    assert float(free.delta.abs().max()) == pytest.approx(bound)
+
+
+def test_free_perturbation_is_checkpointed_and_resume_is_exact(tmp_path, image_folder):
+    hook_args = dict(attack='free', epsilon=0.05, mode='replace')
+    full_cfg = small_dcgan(tmp_path, image_folder, 'full', iters=6, hook_args=hook_args)
+    text = full_cfg.read_text().replace("dict(type='RealSampleAttackHook'",
+                                        "dict(type='RandomStateHook'), dict(type='RealSampleAttackHook'")
+    full_cfg.write_text(text.replace("'interval': 6", "'interval': 3"))
+    full = train(full_cfg, tmp_path / 'full')
+    part_cfg = tmp_path / 'part.py'
+    part_cfg.write_text(full_cfg.read_text().replace("'max_iters': 6", "'max_iters': 3"))
+    train(part_cfg, tmp_path / 'resumed')
+    saved = torch.load(checkpoint_path(tmp_path / 'resumed', 3), weights_only=False)
+    assert saved['asgan_free_perturbation'][0]['updates'] == 3
+    resumed = train(full_cfg, tmp_path / 'resumed', '--resume')
+    assert hook_of(resumed).loss.free.updates == 6
+    assert torch.equal(hook_of(resumed).loss.free.delta, hook_of(full).loss.free.delta)
+    assert_same_state(model_state(full), model_state(resumed))
+    # without the saved perturbation the resumed run goes elsewhere
+    saved.pop('asgan_free_perturbation')
+    torch.save(saved, checkpoint_path(tmp_path / 'resumed', 3))
+    (tmp_path / 'resumed' / 'last_checkpoint').write_text(
+        str(checkpoint_path(tmp_path / 'resumed', 3)))
+    fresh = train(full_cfg, tmp_path / 'resumed', '--resume')
+    with pytest.raises(AssertionError, match='differ'):
+        assert_same_state(model_state(full), model_state(fresh))
