@@ -5,6 +5,7 @@ from a results file it wrote; nothing is typed in.
 """
 import json
 import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -38,8 +39,25 @@ class RunResult:
     peak_mem_mb: Optional[float] = None
     metrics: Dict[str, Dict[int, float]] = field(default_factory=dict)
     threads: Optional[int] = None
+    machine: Optional[str] = None
     test_command: Optional[List[str]] = None
     test_metrics: Dict[str, float] = field(default_factory=dict)
+
+
+def describe_machine() -> str:
+    """CPU model and core count, and the GPU when one is visible."""
+    import torch
+    cpu = platform.processor() or platform.machine()
+    try:
+        model = next(line.split(':', 1)[1].strip() for line in open('/proc/cpuinfo')
+                     if line.startswith('model name'))
+        cpu = model
+    except (OSError, StopIteration):
+        pass
+    text = f'{os.cpu_count()}-core CPU ({cpu})'
+    if torch.cuda.is_available():
+        text += f', GPU {torch.cuda.get_device_name(0)}'
+    return text
 
 
 def _run_logged(command: List[str], log_path: Path, threads: Optional[int]):
@@ -69,7 +87,7 @@ def run_one(label: str, config: str, seed: int, work_dir: Path, train_py: Path,
     start = time.time()
     proc = _run_logged(command, work_dir / 'benchmark_stdout.log', threads)
     result = RunResult(label, config, seed, str(work_dir), command, proc.returncode,
-                       time.time() - start, threads=threads)
+                       time.time() - start, threads=threads, machine=describe_machine())
     for line in proc.stdout.splitlines():
         if line.startswith('BENCHMARK_PEAK_RSS_MB'):
             result.peak_mem_mb = float(line.split()[1])

@@ -28,7 +28,8 @@ def test_benchmark_runs_tests_tabulates_and_retabulates(tmp_path, image_folder):
     assert all(r['threads'] >= 1 and 'iter_2.pth' in ' '.join(r['test_command']) for r in runs)
     assert (tmp_path / 'b' / 'results.png').exists()
     md = (tmp_path / 'b' / 'results.md').read_text()
-    assert 'FID-4/fid (last ckpt)' in md and 'tools/test.py' in md
+    assert 'FID-4/fid (last ckpt)' in md and 'tools/test.py' in md and 'Machine: ' in md
+    assert all('-core CPU' in r['machine'] for r in runs)
     again = tool.main(['--from-results', str(tmp_path / 'b' / 'results.json'), '--metric',
                        'FID-4/fid', '--test-metric', 'FID-4/fid', '--out', str(tmp_path / 'b2')])
     assert again == rows
@@ -43,3 +44,11 @@ def test_sweep_plan_puts_the_value_in_cfg_options_and_the_label():
         ('AS epsilon=0.016', 'a.py', 0, ['custom_hooks.1.epsilon=0.016']),
         ('AS epsilon=0.004', 'a.py', 1, ['custom_hooks.1.epsilon=0.004']),
         ('AS epsilon=0.016', 'a.py', 1, ['custom_hooks.1.epsilon=0.016'])]
+
+
+def test_per_config_options_are_kept_apart():
+    tool = load_tool('benchmark')
+    args = SimpleNamespace(configs=['a.py', 'a.py'], labels=['AS', 'off'], seeds=[0], sweep=None,
+                           config_options=['', 'custom_hooks.1.epsilon=0 x.y=1'])
+    assert tool.plan(args) == [('AS', 'a.py', 0, []),
+                               ('off', 'a.py', 0, ['custom_hooks.1.epsilon=0', 'x.y=1'])]

@@ -36,15 +36,19 @@ def plan(args) -> List[tuple]:
     labels = args.labels or [Path(c).stem for c in args.configs]
     if len(labels) != len(args.configs):
         raise SystemExit('--labels: one label per config')
+    per_config = getattr(args, 'config_options', None) or [''] * len(args.configs)
+    if len(per_config) != len(args.configs):
+        raise SystemExit("--config-options: one item per config ('' for none)")
     variants = []
-    for label, config in zip(labels, args.configs):
+    for label, config, own in zip(labels, args.configs, per_config):
+        own = own.split()
         for value in (args.sweep[1:] if args.sweep else [None]):
             if value is None:
-                variants.append((label, config, []))
+                variants.append((label, config, own))
             else:
                 key = args.sweep[0]
                 variants.append((f'{label} {key.split(".")[-1]}={value}', config,
-                                 [f'{key}={value}']))
+                                 own + [f'{key}={value}']))
     return [(label, config, seed, options) for seed in args.seeds
             for label, config, options in variants]
 
@@ -61,6 +65,9 @@ def main(argv: Optional[List[str]] = None) -> list:
                         "config's test_evaluator) and tabulate this key, e.g. FID-2k/fid")
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='key=value overrides applied to every run')
+    parser.add_argument('--config-options', nargs='+',
+                        help="per config, in --configs order: a space-separated 'key=value' list "
+                        "('' for none), e.g. '' 'custom_hooks.1.epsilon=0'")
     parser.add_argument('--sweep', nargs='+', metavar=('KEY', 'VALUE'),
                         help='run every config once per value of this cfg key')
     parser.add_argument('--jobs', type=int, default=1,
@@ -106,7 +113,9 @@ def main(argv: Optional[List[str]] = None) -> list:
     commands = '\n'.join(' '.join(r.command[:1] + ['tools/train.py'] + r.command[4:]) +
                          ('\n' + ' '.join(r.test_command) if r.test_command else '')
                          for r in results)
-    (args.out / 'results.md').write_text(f'{table}\n\nRuns:\n```\n{commands}\n```\n')
+    machines = ', '.join(sorted({r.machine or 'not recorded' for r in results}))
+    (args.out / 'results.md').write_text(f'Machine: {machines}\n\n{table}\n\nRuns:\n```\n'
+                                         f'{commands}\n```\n')
     bm.plot(results, args.metric, args.out / 'results.png')
     print(table)
     print(f'wrote {args.out}/results.json, results.md, results.png')
