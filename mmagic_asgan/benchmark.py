@@ -181,31 +181,47 @@ def markdown_table(rows: List[dict], metric: str, test_metric: Optional[str] = N
     return '\n'.join(lines)
 
 
-def plot(results: List[RunResult], metric: str, out: Path) -> Path:
+def plot(results: List[RunResult], metric: str, out: Path,
+         test_metric: Optional[str] = None) -> Path:
     """Metric against iteration and against (estimated) wall-clock time: mean
-    across seeds with a min-max band, one colour per variant."""
+    across seeds with a min-max band, one colour per variant; with
+    ``test_metric``, a third panel with its value per variant (mean, and every
+    seed as a dot)."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
     from .run_logs import aggregate
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-    for i, label in enumerate(dict.fromkeys(r.label for r in results)):
+    labels = list(dict.fromkeys(r.label for r in results))
+    fig, axes = plt.subplots(1, 3 if test_metric else 2, figsize=(15 if test_metric else 10, 3.8))
+    for i, label in enumerate(labels):
         runs = [r for r in results if r.label == label and r.metrics.get(metric)]
         agg = aggregate([{int(k): v for k, v in r.metrics[metric].items()} for r in runs])
         if agg is None:
             continue
         steps, mean, low, high = agg
         spi = statistics.median([r.sec_per_iter for r in runs if r.sec_per_iter] or [0])
-        for ax, x in zip(axes, (steps, steps * spi / 60)):
+        for ax, x in zip(axes[:2], (steps, steps * spi / 60)):
             ax.plot(x, mean, marker='o', color=f'C{i}', label=f'{label} (n={len(runs)})')
             if len(runs) > 1:
                 ax.fill_between(x, low, high, color=f'C{i}', alpha=0.2)
-    for ax, xl in zip(axes, ('iteration', 'training minutes (iterations x median s/iter)')):
+    for ax, xl in zip(axes[:2], ('iteration', 'training minutes (iterations x median s/iter)')):
         ax.set_xlabel(xl)
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
+    if test_metric:
+        ax = axes[2]
+        for i, label in enumerate(labels):
+            values = [r.test_metrics[test_metric] for r in results
+                      if r.label == label and test_metric in r.test_metrics]
+            if values:
+                ax.bar(i, statistics.mean(values), color=f'C{i}', alpha=0.5)
+                ax.plot([i] * len(values), values, 'o', color=f'C{i}')
+        ax.set_xticks(range(len(labels)), labels, rotation=20, fontsize=8)
+        ax.set_ylabel(f'{test_metric}, last checkpoint')
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3, axis='y')
     fig.tight_layout()
     fig.savefig(out, dpi=110)
     return out

@@ -6,17 +6,20 @@ writes results.json (every run with its commands), results.md (metric mean +-
 std, final / best, s/iter and its ratio to the first config, peak memory) and a
 plot of the metric against iterations and wall-clock time.
 
-Examples:
-    # the CPU study (README "Benchmarks"): 4 variants x 3 seeds, two runs at a time
-    python tools/benchmark.py --configs configs/asgan/cpu-study/dcgan-small_*.py ... \\
-        --seeds 0 1 2 --metric FD-SmallCNN/fd --test-metric FID-2k/fid --jobs 2 \\
-        --out results/fmnist_cpu
-    # an epsilon sweep of one AS config (the value goes into --cfg-options)
-    python tools/benchmark.py --configs configs/asgan/cpu-study/asgan-fgsm-mix_*.py \\
-        --sweep custom_hooks.1.epsilon 0.0039 0.0157 --seeds 0 --metric FD-SmallCNN/fd \\
-        --out results/fmnist_cpu_eps
-    python tools/benchmark.py --from-results results/fmnist_cpu/results.json \\
-        --metric FD-SmallCNN/fd --test-metric FID-2k/fid --out results/fmnist_cpu  # re-tabulate
+Examples (the CPU study's commands are in README "Benchmarks and model zoo"):
+    # baseline vs an AS variant, 3 seeds, Inception FID of each last checkpoint
+    python tools/benchmark.py \\
+        --configs configs/asgan/dcgan-small-study_1xb64-1500iters_fashion-mnist-32x32.py \\
+        configs/asgan/asgan-fgsm_dcgan-small-study_1xb64-1500iters_fashion-mnist-32x32.py \\
+        --labels baseline AS-FGSM --seeds 0 1 2 --metric FD-SmallCNN/fd \\
+        --test-metric FID-2k/fid --out results/my_study
+    # an epsilon sweep of one AS config (each value goes into --cfg-options)
+    python tools/benchmark.py \\
+        --configs configs/asgan/asgan-fgsm_dcgan-small-study_1xb64-1500iters_fashion-mnist-32x32.py \\
+        --sweep custom_hooks.1.epsilon 0.0039 0.0157 --metric FD-SmallCNN/fd --out results/my_sweep
+    # re-tabulate an earlier study without running anything
+    python tools/benchmark.py --from-results results/my_study/results.json \\
+        --metric FD-SmallCNN/fd --test-metric FID-2k/fid --out results/my_study
 """
 import argparse
 import sys
@@ -116,7 +119,7 @@ def main(argv: Optional[List[str]] = None) -> list:
     machines = ', '.join(sorted({r.machine or 'not recorded' for r in results}))
     (args.out / 'results.md').write_text(f'Machine: {machines}\n\n{table}\n\nRuns:\n```\n'
                                          f'{commands}\n```\n')
-    bm.plot(results, args.metric, args.out / 'results.png')
+    bm.plot(results, args.metric, args.out / 'results.png', args.test_metric)
     print(table)
     print(f'wrote {args.out}/results.json, results.md, results.png')
     return rows

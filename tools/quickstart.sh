@@ -19,13 +19,7 @@ WORK_DIR="work_dirs/quickstart-$VARIANT"
 bash tools/setup_env.sh
 source "${ASGAN_VENV:-$ROOT/.venv}/bin/activate"
 
-# Fashion-MNIST: Debian's package (offline) when we can install it, else torchvision downloads it.
-if [[ ! -d /usr/share/datasets/fashion-mnist ]] && command -v apt-get >/dev/null && [[ "$(id -u)" == 0 ]]; then
-  apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1 \
-    || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1; } \
-    || echo "[quickstart] dataset-fashion-mnist not installable here; torchvision will download it"
-fi
-python tools/prepare_data.py fashion-mnist
+bash tools/misc/prepare_fashion_mnist.sh
 
 # A fresh run each time (the FID reference statistics stay cached in work_dirs/inception_pkl).
 rm -rf "$WORK_DIR"

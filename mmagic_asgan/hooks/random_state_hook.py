@@ -4,13 +4,11 @@ from typing import List, Optional
 
 import numpy as np
 import torch
-from mmengine.dist import get_dist_info
 from mmengine.hooks import Hook
-from mmengine.logging import print_log
 
 from mmagic.registry import HOOKS
 
-from .rank_states import RankStates
+from .rank_states import RankStates, this_ranks
 
 
 def capture_random_state() -> dict:
@@ -72,10 +70,6 @@ class RandomStateHook(Hook):
         if self._pending is None:
             return
         states, self._pending = self._pending, None
-        rank, world_size = get_dist_info()
-        if len(states) != world_size:
-            print_log(f'RandomStateHook: the checkpoint holds {len(states)} ranks\' random '
-                      f'states, this run has {world_size}; not restoring them',
-                      logger='current', level=30)
-            return
-        restore_random_state(states[rank])
+        state = this_ranks(states, 'random states (RandomStateHook)')
+        if state is not None:
+            restore_random_state(state)

@@ -8,8 +8,9 @@ and cannot gather from the other ranks (a collective there hangs or crashes).
 """
 from typing import Callable, List, Optional
 
-from mmengine.dist import all_gather_object, is_distributed
+from mmengine.dist import all_gather_object, get_dist_info, is_distributed
 from mmengine.hooks import CheckpointHook
+from mmengine.logging import print_log
 
 
 def checkpoint_due(runner) -> bool:
@@ -50,3 +51,14 @@ class RankStates:
         if self._gathered is not None and self._gathered[0] == runner.iter:
             return self._gathered[1]
         return None
+
+
+def this_ranks(states: List[object], what: str) -> Optional[object]:
+    """This rank's entry of a checkpoint's per-rank ``states``; None, with a
+    warning naming ``what``, if the checkpoint was saved with another world size."""
+    rank, world_size = get_dist_info()
+    if len(states) != world_size:
+        print_log(f'the checkpoint holds {len(states)} ranks\' {what}, this run has '
+                  f'{world_size}; not restoring them', logger='current', level=30)
+        return None
+    return states[rank]

@@ -26,7 +26,6 @@ import warnings
 from typing import Callable, Optional, Union
 
 import torch
-from mmengine.dist import get_dist_info
 from mmengine.hooks import Hook
 from mmengine.logging import MessageHub, print_log
 from torch import Tensor
@@ -36,7 +35,7 @@ from mmagic.registry import HOOKS, MODELS
 from ..gan_terms import DECISION_THRESHOLDS, GAN_TYPES, gan_type_of
 from ..module_state import frozen, unwrap
 from ..schedules import EpsilonSchedule
-from .rank_states import RankStates
+from .rank_states import RankStates, this_ranks
 
 _INSTALLED = '_asgan_original_train_discriminator'
 
@@ -195,13 +194,9 @@ class RealSampleAttackHook(Hook):
         states = checkpoint.get('asgan_free_perturbation')
         if self.loss.free is None or states is None:
             return
-        rank, world_size = get_dist_info()
-        if len(states) != world_size:
-            print_log(f"RealSampleAttackHook: the checkpoint holds {len(states)} ranks' free "
-                      f'perturbations, this run has {world_size}; starting them afresh',
-                      logger='current', level=30)
-            return
-        self.loss.free.load_state_dict(states[rank])
+        state = this_ranks(states, 'free perturbations (RealSampleAttackHook)')
+        if state is not None:
+            self.loss.free.load_state_dict(state)
 
     def after_train(self, runner) -> None:
         if self.skipped:

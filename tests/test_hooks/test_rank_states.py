@@ -23,3 +23,9 @@ def test_single_process_captures_at_save_time():
     states.after_train_iter(_runner(3, interval=4, by_epoch=False))
     value[0] = 2
     assert states.for_checkpoint(_runner(3)) == [2]
+
+
+def test_this_ranks_entry_or_none_for_another_world_size():
+    from mmagic_asgan.hooks.rank_states import this_ranks
+    assert this_ranks(['mine'], 'states') == 'mine'
+    assert this_ranks(['rank0', 'rank1'], 'states') is None

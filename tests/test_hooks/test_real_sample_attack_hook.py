@@ -71,19 +71,24 @@ def test_replace_mode_and_interval(tmp_path, image_folder):
     assert hook.loss.mode == 'replace' and hook.skipped == 0
 
 
-def test_resume_mid_warmup_matches_uninterrupted(tmp_path, image_folder):
-    hook_args = dict(epsilon=0.05, schedule=dict(type='constant', warmup_iters=8))
+def _six_iterations_and_a_stop_at_three(tmp_path, image_folder, hook_args):
+    """Trains 6 iterations straight (checkpoints every 3, RandomStateHook on) and
+    the same config stopped at 3; returns (the full runner, its config)."""
     full_cfg = small_dcgan(tmp_path, image_folder, 'full', iters=6, hook_args=hook_args)
     text = full_cfg.read_text().replace("dict(type='RealSampleAttackHook'",
                                         "dict(type='RandomStateHook'), dict(type='RealSampleAttackHook'")
     full_cfg.write_text(text.replace("'interval': 6", "'interval': 3"))
     full = train(full_cfg, tmp_path / 'full')
-    # the interrupted run: the same config stopped at 3 ...
     part_cfg = tmp_path / 'part.py'
     part_cfg.write_text(full_cfg.read_text().replace("'max_iters': 6", "'max_iters': 3"))
     train(part_cfg, tmp_path / 'resumed')
     assert checkpoint_path(tmp_path / 'resumed', 3).exists()
-    # ... and resumed to 6 with --resume
+    return full, full_cfg
+
+
+def test_resume_mid_warmup_matches_uninterrupted(tmp_path, image_folder):
+    hook_args = dict(epsilon=0.05, schedule=dict(type='constant', warmup_iters=8))
+    full, full_cfg = _six_iterations_and_a_stop_at_three(tmp_path, image_folder, hook_args)
     resumed = train(full_cfg, tmp_path / 'resumed', '--resume')
     assert resumed.iter == 6
     assert_same_state(model_state(full), model_state(resumed))
@@ -196,14 +201,7 @@ def test_free_attack_costs_no_attack_pass_and_persists(tmp_path, image_folder, m
 
 def test_free_perturbation_is_checkpointed_and_resume_is_exact(tmp_path, image_folder):
     hook_args = dict(attack='free', epsilon=0.05, mode='replace')
-    full_cfg = small_dcgan(tmp_path, image_folder, 'full', iters=6, hook_args=hook_args)
-    text = full_cfg.read_text().replace("dict(type='RealSampleAttackHook'",
-                                        "dict(type='RandomStateHook'), dict(type='RealSampleAttackHook'")
-    full_cfg.write_text(text.replace("'interval': 6", "'interval': 3"))
-    full = train(full_cfg, tmp_path / 'full')
-    part_cfg = tmp_path / 'part.py'
-    part_cfg.write_text(full_cfg.read_text().replace("'max_iters': 6", "'max_iters': 3"))
-    train(part_cfg, tmp_path / 'resumed')
+    full, full_cfg = _six_iterations_and_a_stop_at_three(tmp_path, image_folder, hook_args)
     saved = torch.load(checkpoint_path(tmp_path / 'resumed', 3), weights_only=False)
     assert saved['asgan_free_perturbation'][0]['updates'] == 3
     resumed = train(full_cfg, tmp_path / 'resumed', '--resume')

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The CPU benchmarks of README "Benchmarks and model zoo", one command each, on the small
+# Fashion-MNIST DCGAN (configs/asgan/*dcgan-small-study_1xb64-1500iters_fashion-mnist-32x32.py):
+#
+#   bash tools/cpu_study.sh study     # 5 variants x 3 seeds, FD-SmallCNN over training and
+#                                     # Inception FID-2k of each last checkpoint -> results/fmnist_cpu
+#   bash tools/cpu_study.sh eps       # FGSM epsilon sweep, seed 0, FD-SmallCNN -> results/fmnist_cpu_eps
+#   bash tools/cpu_study.sh overhead  # s/iter: baseline, plug-in disabled, free; 3 repeats
+#                                     # -> results/fmnist_cpu_overhead
+#
+# Sets up the environment, prepares the data and trains the FD-SmallCNN classifier when missing.
+# Runs one training at a time (all cores), seed-major, so variants interleave in time.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+bash tools/setup_env.sh
+source "${ASGAN_VENV:-$ROOT/.venv}/bin/activate"
+bash tools/misc/prepare_fashion_mnist.sh test
+CLASSIFIER=work_dirs/fd_classifier/fashion-mnist-smallcnn.pth
+if [[ ! -f $CLASSIFIER ]]; then
+  python tools/train_fd_classifier.py data/fashion-mnist/train --test-data data/fashion-mnist/test \
+    --channels 1 --out "$CLASSIFIER"
+fi
+
+C=configs/asgan
+S=1xb64-1500iters_fashion-mnist-32x32
+BASELINE=$C/dcgan-small-study_$S.py
+FGSM=$C/asgan-fgsm_dcgan-small-study_$S.py
+FREE=$C/asgan-free_dcgan-small-study_$S.py
+case "${1:-}" in
+  study)
+    python tools/benchmark.py --configs "$BASELINE" "$FGSM" $C/asgan-fgsm-replace_dcgan-small-study_$S.py \
+      $C/asgan-pgd3_dcgan-small-study_$S.py "$FREE" \
+      --labels baseline AS-FGSM-mix AS-FGSM-replace AS-PGD3-mix AS-free-replace \
+      --seeds 0 1 2 --metric FD-SmallCNN/fd --test-metric FID-2k/fid --out results/fmnist_cpu ;;
+  eps)
+    python tools/benchmark.py --configs "$FGSM" --labels AS-FGSM-mix \
+      --sweep custom_hooks.1.epsilon 0.00392 0.01569 0.03137 0.06275 \
+      --seeds 0 --metric FD-SmallCNN/fd --out results/fmnist_cpu_eps ;;
+  overhead)
+    python tools/benchmark.py --configs "$BASELINE" "$FGSM" "$FREE" \
+      --labels baseline AS-disabled AS-free-replace --config-options '' 'custom_hooks.1.epsilon=0' '' \
+      --seeds 0 1 2 --metric FD-SmallCNN/fd \
+      --cfg-options train_cfg.max_iters=300 train_cfg.val_interval=300 default_hooks.logger.interval=20 \
+      --out results/fmnist_cpu_overhead ;;
+  *) echo "usage: bash tools/cpu_study.sh study|eps|overhead" >&2; exit 2 ;;
+esac
