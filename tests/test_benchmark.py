@@ -33,6 +33,9 @@ def test_benchmark_runs_tests_tabulates_and_retabulates(tmp_path, image_folder):
     again = tool.main(['--from-results', str(tmp_path / 'b' / 'results.json'), '--metric',
                        'FID-4/fid', '--test-metric', 'FID-4/fid', '--out', str(tmp_path / 'b2')])
     assert again == rows
+    only = tool.main(['--from-results', str(tmp_path / 'b' / 'results.json'), '--keep', 'AS',
+                      '--seeds', '1', '--metric', 'FID-4/fid', '--out', str(tmp_path / 'b3')])
+    assert [(r['label'], r['seeds']) for r in only] == [('AS', [1])]
 
 
 def test_sweep_plan_puts_the_value_in_cfg_options_and_the_label():

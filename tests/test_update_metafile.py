@@ -25,6 +25,10 @@ def test_results_come_only_from_plain_runs_of_the_config(tmp_path):
     assert metrics['FID-2k/fid (last ckpt, mean)'] == 11.0
     assert metrics['FID-2k/fid (std)'] == 1.41 and metrics['FD-SmallCNN/fd (final, mean)'] == 40.5
     assert 'FID-2k/mean (last ckpt, mean)' not in metrics
+    table = tool.results_table(rows)
+    row = table.splitlines()[2]
+    assert row.startswith('| [asgan-fgsm_dcgan-small-study') and '| 500 | [0, 1] | 11.00 +- 1.41 |' in row
+    assert '| 40.50 +- 0.71 |' in row and '`bash tools/cpu_study.sh study`' not in row  # not 'fmnist_cpu'
     assert rows[cfg][0]['Dataset'] == 'Fashion-MNIST' and '2 seeds [0, 1], 0.1000 s/iter on 2-core CPU (test)' in rows[cfg][0]['Notes']
 
 

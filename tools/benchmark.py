@@ -60,7 +60,8 @@ def main(argv: Optional[List[str]] = None) -> list:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--configs', nargs='+', help='the baseline first')
     parser.add_argument('--labels', nargs='+')
-    parser.add_argument('--seeds', nargs='+', type=int, default=[0])
+    parser.add_argument('--seeds', nargs='+', type=int,
+                        help='seeds to run (default 0); with --from-results, the seeds kept')
     parser.add_argument('--metric', required=True,
                         help='metric logged during training, e.g. FID-1k/fid or FD-SmallCNN/fd')
     parser.add_argument('--test-metric',
@@ -78,7 +79,10 @@ def main(argv: Optional[List[str]] = None) -> list:
                         '(compare s/iter only between runs made with the same --jobs)')
     parser.add_argument('--work-root', type=Path,
                         help='where the runs train (default: work_dirs/benchmark/<out name>)')
-    parser.add_argument('--from-results', type=Path, help='tabulate an earlier results.json')
+    parser.add_argument('--from-results', type=Path, nargs='+',
+                        help='tabulate earlier results.json files (together)')
+    parser.add_argument('--keep', nargs='+', metavar='LABEL',
+                        help='with --from-results: only these labels, in this order')
     parser.add_argument('--out', type=Path, required=True)
     args = parser.parse_args(argv)
     if args.sweep is not None and len(args.sweep) < 2:
@@ -87,8 +91,12 @@ def main(argv: Optional[List[str]] = None) -> list:
         raise SystemExit('--jobs must be >= 1')
     args.out.mkdir(parents=True, exist_ok=True)
     if args.from_results:
-        results = bm.load(args.from_results)
+        results = [r for f in args.from_results for r in bm.load(f)
+                   if args.seeds is None or r.seed in args.seeds]
+        if args.keep:
+            results = [r for label in args.keep for r in results if r.label == label]
     else:
+        args.seeds = args.seeds or [0]
         if not args.configs:
             raise SystemExit('--configs (or --from-results) is required')
         work_root = args.work_root or Path('work_dirs/benchmark') / args.out.name
