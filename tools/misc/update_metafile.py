@@ -136,12 +136,22 @@ def results_table(results: dict) -> str:
              '|---|---|---|---|---|---|---|---|---|---|']
     if not results:
         return '\n'.join(lines + ['| (pending) | | | | | | | | | |'])
-    ordered = sorted(results.items(), key=lambda kv: (kv[1][0]['study'], 'asgan' in kv[0], kv[0]))
+    ordered = sorted(results.items(),
+                     key=lambda kv: (kv[1][0]['study'], Path(kv[0]).name.startswith('asgan'), kv[0]))
+
+    def fids(runs):
+        return [r['test_metrics'][k] for r in runs for k in r['test_metrics'] if k.endswith('/fid')]
+
+    baseline_fid = {rows[0]['study']: statistics.mean(fids(rows[0]['runs']))
+                    for config, rows in ordered
+                    if not Path(config).name.startswith('asgan') and fids(rows[0]['runs'])}
     for config, rows in ordered:
         for row in rows:
             runs = row['runs']
-            fid = [r['test_metrics'][k] for r in runs for k in r['test_metrics']
-                   if k.endswith('/fid')]
+            fid = fids(runs)
+            base = baseline_fid.get(row['study'])
+            change = (f' ({100 * (statistics.mean(fid) / base - 1):+.1f}% vs baseline)'
+                      if fid and base and Path(config).name.startswith('asgan') else '')
             key = next(iter(runs[0]['metrics']), None)
             finals = [list(r['metrics'][key].values())[-1] for r in runs] if key else []
             ratio = [f / min(r['metrics'][key].values()) for r, f in zip(runs, finals)]
@@ -149,7 +159,7 @@ def results_table(results: dict) -> str:
             name = Path(config).stem
             lines.append(
                 f'| [{name}]({Path(config).name}) | {data_copy(ROOT / config)} | {iters} | '
-                f"{sorted(r['seed'] for r in runs)} | {_mean_std(fid)} | {_mean_std(finals)} | "
+                f"{sorted(r['seed'] for r in runs)} | {_mean_std(fid)}{change} | {_mean_std(finals)} | "
                 f"{_mean_std(ratio)} | {row['sec_per_iter']:.4f} | {runs[0].get('machine')} | "
                 f"`{COMMANDS.get(row['study'], 'see results/' + row['study'] + '/results.md')}` |")
     return '\n'.join(lines)
