@@ -75,8 +75,9 @@ def main(argv: Optional[List[str]] = None) -> list:
     parser.add_argument('--sweep', nargs='+', metavar=('KEY', 'VALUE'),
                         help='run every config once per value of this cfg key')
     parser.add_argument('--jobs', type=int, default=1,
-                        help='runs at a time; each gets cpu_count // jobs threads '
-                        '(compare s/iter only between runs made with the same --jobs)')
+                        help='runs at a time; each gets cpu_count // jobs threads (compare '
+                        's/iter only between runs made with the same --jobs; on a 2-core CPU '
+                        'two jobs were slower in total than one, as data loading competes)')
     parser.add_argument('--work-root', type=Path,
                         help='where the runs train (default: work_dirs/benchmark/<out name>)')
     parser.add_argument('--from-results', type=Path, nargs='+',
