@@ -13,12 +13,14 @@ from .version import __version__
 
 compat.apply_all()
 
-from .hooks import RandomStateHook, RealSampleAttackHook  # noqa: E402
+from .hooks import (DiscriminatorProbeHook, R1GradientPenaltyHook, RandomStateHook,  # noqa: E402
+                    RealSampleAttackHook)
 from .losses import ASGANDiscriminatorLoss  # noqa: E402
 from .metrics import ClassifierFD, OfflineFID  # noqa: E402
 from .models import SNGANCNNDiscriminator, SNGANCNNGenerator  # noqa: E402
 
 __all__ = [
-    '__version__', 'ASGANDiscriminatorLoss', 'RealSampleAttackHook', 'RandomStateHook',
+    '__version__', 'ASGANDiscriminatorLoss', 'RealSampleAttackHook', 'R1GradientPenaltyHook',
+    'RandomStateHook', 'DiscriminatorProbeHook',
     'OfflineFID', 'ClassifierFD', 'SNGANCNNGenerator', 'SNGANCNNDiscriminator'
 ]

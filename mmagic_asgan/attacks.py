@@ -5,6 +5,9 @@ they can be checked against closed-form answers and reused elsewhere.
 
 Every attack *increases* ``objective(x)`` (a scalar, e.g. the discriminator's
 real-sample loss) within a norm ball around ``x`` and inside ``[lower, upper]``.
+A sample whose input gradient is not finite (an fp16 overflow, say) keeps a zero
+perturbation; the attack counts such samples on the device and never branches on
+them, so every process of a distributed run takes the same code path.
 
 Budget units. ``epsilon`` and ``step_size`` are measured in *budget units*;
 ``scale`` (a float or a tensor broadcastable to ``x``, e.g. shape (1, C, 1, 1))
@@ -36,13 +39,15 @@ class AttackResult:
 
     Attributes:
         x_adv (Tensor): The perturbed batch, shape like ``x``, detached.
-        finite (bool): False when an input gradient was not finite; ``x_adv``
-            is then the unperturbed ``x`` and the caller should skip the step.
+        nonfinite (Tensor): int64 scalar on ``x``'s device: how many samples had
+            a non-finite input gradient at some step; their ``x_adv`` is the
+            clean ``x``. Never read on the host by the attack itself (no sync,
+            no data-dependent branch: every rank runs the same code).
         objective_clean (Tensor | None): ``objective`` at the first evaluated
             point (``x`` itself unless ``random_start``), detached.
     """
     x_adv: Tensor
-    finite: bool
+    nonfinite: Tensor
     objective_clean: Optional[Tensor] = None
 
 
@@ -65,6 +70,21 @@ def perturbation_norm(delta: Tensor, norm: str, scale: Scale = 1.0) -> Tensor:
     """
     d = delta / scale
     return d.flatten(1).abs().amax(dim=1) if norm == 'linf' else d.flatten(1).norm(dim=1)
+
+
+def finite_samples(grad: Tensor) -> Tensor:
+    """Per-sample mask (N,) of gradients whose every element is finite."""
+    return torch.isfinite(grad).flatten(1).all(dim=1)
+
+
+def zero_nonfinite(grad: Tensor, ok: Tensor) -> Tensor:
+    """``grad`` with the samples where ``ok`` is False set to zero (on device)."""
+    return torch.where(_per_sample(ok, grad), grad, torch.zeros((), dtype=grad.dtype,
+                                                                  device=grad.device))
+
+
+def _per_sample(mask: Tensor, like: Tensor) -> Tensor:
+    return mask.view(-1, *([1] * (like.dim() - 1)))
 
 
 def _project(delta: Tensor, epsilon: float, norm: str, scale: Scale) -> Tensor:
@@ -161,7 +181,7 @@ def attack(objective: Objective,
         generator (torch.Generator, optional): RNG for the random start.
 
     Returns:
-        AttackResult: the perturbed batch and whether every gradient was finite.
+        AttackResult: the perturbed batch and the count of non-finite samples.
     """
     if method not in ATTACKS:
         raise ValueError(f'method must be one of {ATTACKS}, got {method!r}')
@@ -182,12 +202,14 @@ def attack(objective: Objective,
         delta = x_adv - x0
     accumulated = torch.zeros_like(x0) if method == 'mifgsm' else None
     objective_clean = None
+    ok = torch.ones(x0.shape[0], dtype=torch.bool, device=x0.device)
     for step in range(n_steps):
         value, grad = _input_grad(objective, x_adv, grad_scale)
         if objective_clean is None:
             objective_clean = value
-        if not bool(torch.isfinite(grad).all()):
-            return AttackResult(x0, False, objective_clean)
+        step_ok = finite_samples(grad)
+        ok = ok & step_ok
+        grad = zero_nonfinite(grad, step_ok)
         if accumulated is not None:
             accumulated = momentum * accumulated + grad / _flat_norm(grad, 1).clamp_min(1e-12)
             grad = accumulated
@@ -196,4 +218,5 @@ def attack(objective: Objective,
         x_adv = torch.clamp(x0 + delta, lower, upper)
         if step + 1 < n_steps:
             delta = x_adv - x0
-    return AttackResult(x_adv.detach(), True, objective_clean)
+    x_adv = torch.where(_per_sample(ok, x0), x_adv, x0)
+    return AttackResult(x_adv.detach(), (~ok).sum(), objective_clean)

@@ -1,9 +1,13 @@
-"""Fixes for upstream MMagic 1.2.0 / MMEngine 0.10.7 bugs that block stock GAN configs.
+r"""Fixes for upstream MMagic 1.2.0 / MMEngine 0.10.7 bugs that block stock GAN configs.
 
 Applied once when :mod:`mmagic_asgan` is imported (a config's ``custom_imports``
-does that before the Runner builds anything). Each fix is small, names its
-upstream reference, and is covered by ``tests/test_compat.py`` (which shows it
-failing without the fix).
+does that before the Runner builds anything). Each fix only makes a stock config
+*run* where it failed; none changes what a config that runs computes (importing
+the plug-in without switching it on trains bit for bit as without it, tested on
+the stock WGAN-GP GP-50 config). Fixes that change numerics are opt-in modules
+of :mod:`mmagic_asgan.fixes`. Each fix is small, names its upstream reference,
+and is covered by ``tests/test_compat.py`` (which shows it failing without the
+fix).
 
 1. ``DCGANDiscriminator.init_weights`` raises ``UnboundLocalError`` for every
    module that is neither a conv nor a BatchNorm (the first one is the
@@ -11,12 +15,9 @@ failing without the fix).
    ``Runner.train()``. open-mmlab/mmagic issue #2109 (fix PR #2123 was closed
    unmerged). Fixed: the same initialisation, with the init info recorded only
    for the modules it initialises.
-2. ``WGANGP`` reads ``loss_config['norm_mode']`` / ``['loss_weight']`` while its
-   configs set ``gp_norm_mode`` / ``gp_loss_weight``, so ``GP-50`` configs train
-   with weight 10 (found by reading ``mmagic/models/editors/wgan_gp/wgan_gp.py``;
-   no upstream issue located). Fixed: the ``gp_*`` keys the configs use are read
-   first, the old keys still work, and the defaults (``'HWC'``, 10) are kept.
-   Note that MMagic's published GP-50 numbers were trained with weight 10.
+2. (Not applied on import: it changes what stock configs compute.) ``WGANGP``
+   ignores the ``gp_norm_mode`` / ``gp_loss_weight`` keys its configs set;
+   the opt-in fix is :mod:`mmagic_asgan.fixes.wgangp_gp_keys`.
 3. PyTorch >= 2.6 made ``torch.load(weights_only=True)`` the default. MMEngine
    0.10.7's checkpoint loaders call ``torch.load`` without the argument, so
    loading any MMEngine checkpoint (``--resume``, ``load_from``, ``tools/test.py``)
@@ -32,7 +33,8 @@ failing without the fix).
    and relative config path"): ``_get_package_and_cfg_path`` checks the path
    with ``\w*::\w*/`` and ``\w`` has no ``-``. MMagic's ``wgan-gp`` configs
    cannot be used as bases at all (found here; MMEngine 0.10.7). Fixed: the
-   same check allowing ``-`` and ``.`` in the package folder. Because ``_base_``
+   same check allowing ``-`` and ``.`` in the package folder, in both places
+   that import the check (``mmengine.config`` and ``mmengine.hub``). Because ``_base_``
    is resolved before a config's ``custom_imports`` run, this fix is active when
    ``mmagic_asgan`` was imported first: this project's ``tools/train.py`` and
    ``tools/test.py`` do that.
@@ -45,13 +47,16 @@ failing without the fix).
    constructor uses for each model): numeric betas become floats.
 
 6. MMEngine's PyTorch launcher (``--launcher pytorch``: torchrun,
-   ``tools/dist_train.sh``) calls ``torch.cuda.set_device`` unconditionally, so
-   distributed training on CPU with the gloo backend dies with "Found no NVIDIA
-   driver"; and the Runner then passes ``device_ids=[LOCAL_RANK]`` to every
-   ``MMDistributedDataParallel``, which PyTorch refuses for CPU modules. Fixed:
-   without CUDA the process group is initialised without picking a device, and
-   ``device_ids`` / ``output_device`` are dropped for CPU modules (MMEngine
-   0.10.7, ``mmengine/dist/utils.py``, ``mmengine/runner/runner.py:wrap_model``).
+   ``tools/dist_train.sh``) calls ``torch.cuda.set_device`` in its CUDA branch
+   even when there is no CUDA device, so distributed training on CPU with the
+   gloo backend dies with "Found no NVIDIA driver"; and the Runner then passes
+   ``device_ids=[LOCAL_RANK]`` to every ``MMDistributedDataParallel``, which
+   PyTorch refuses for modules on the CPU. Fixed, for exactly these cases: when
+   neither CUDA nor MMEngine's MLU/NPU/MUSA devices are available, upstream's
+   launcher runs with ``set_device`` a no-op (its other branches and init
+   backends unchanged); ``device_ids`` / ``output_device`` are dropped only for
+   modules whose parameters are all on the CPU (MMEngine 0.10.7,
+   ``mmengine/dist/utils.py``, ``mmengine/runner/runner.py:wrap_model``).
 
 ``tools/train.py --amp`` being a no-op for GAN configs (their per-model optimizer
 wrappers have no ``type``) is fixed in this project's ``tools/train.py``, not here.
@@ -94,22 +99,6 @@ def fix_dcgan_discriminator_init_weights() -> None:
     init_weights.__qualname__ = 'DCGANDiscriminator.init_weights'
     init_weights.__wrapped__ = original
     DCGANDiscriminator.init_weights = init_weights
-
-
-def fix_wgangp_loss_config_keys() -> None:
-    """Makes ``WGANGP`` read the ``gp_norm_mode`` / ``gp_loss_weight`` keys its
-    configs use (falling back to the keys upstream reads, then to its defaults)."""
-    from mmagic.models.editors.wgan_gp.wgan_gp import WGANGP
-    original_init = WGANGP.__init__
-
-    def __init__(self, *args, **kwargs):
-        original_init(self, *args, **kwargs)
-        cfg = self.loss_config
-        self.gp_norm_mode = cfg.get('gp_norm_mode', cfg.get('norm_mode', 'HWC'))
-        self.gp_loss_weight = cfg.get('gp_loss_weight', cfg.get('loss_weight', 10))
-
-    __init__.__wrapped__ = original_init
-    WGANGP.__init__ = __init__
 
 
 def _torch_load_trusted(file, map_location=None):
@@ -171,8 +160,9 @@ def fix_external_base_paths_with_hyphens() -> None:
         return config_utils.MODULE2PACKAGE[package], relative
 
     _get_package_and_cfg_path.__wrapped__ = original
-    config_utils._get_package_and_cfg_path = _get_package_and_cfg_path
-    config_module._get_package_and_cfg_path = _get_package_and_cfg_path
+    from mmengine.hub import hub as hub_module  # imports the check by name, like config.py
+    for module in (config_utils, config_module, hub_module):
+        module._get_package_and_cfg_path = _get_package_and_cfg_path
 
 
 def fix_integer_adam_betas() -> None:
@@ -193,15 +183,27 @@ def fix_integer_adam_betas() -> None:
     DefaultOptimWrapperConstructor.__init__ = __init__
 
 
+def _no_accelerator() -> bool:
+    from mmengine.device import is_mlu_available, is_musa_available, is_npu_available
+    return not (torch.cuda.is_available() or is_mlu_available() or is_npu_available()
+                or is_musa_available())
+
+
 def fix_cpu_distributed_launch() -> None:
-    """Lets ``--launcher pytorch`` initialise gloo on machines without CUDA."""
+    """Lets ``--launcher pytorch`` initialise gloo on machines without any
+    accelerator, and CPU modules be wrapped in DDP without ``device_ids``."""
     from mmengine.dist import utils as dist_utils
     original = dist_utils._init_dist_pytorch
 
     def _init_dist_pytorch(backend: str, init_backend: str = 'torch', **kwargs) -> None:
-        if torch.cuda.is_available() or init_backend != 'torch':
+        if not _no_accelerator():
             return original(backend, init_backend=init_backend, **kwargs)
-        torch.distributed.init_process_group(backend=backend, **kwargs)
+        set_device = torch.cuda.set_device
+        torch.cuda.set_device = lambda device: None  # no CUDA device to pick
+        try:
+            return original(backend, init_backend=init_backend, **kwargs)
+        finally:
+            torch.cuda.set_device = set_device
 
     _init_dist_pytorch.__wrapped__ = original
     dist_utils._init_dist_pytorch = _init_dist_pytorch
@@ -210,7 +212,8 @@ def fix_cpu_distributed_launch() -> None:
     original_ddp_init = MMDistributedDataParallel.__init__
 
     def __init__(self, module: nn.Module, detect_anomalous_params: bool = False, **kwargs):
-        if not torch.cuda.is_available():
+        devices = {p.device.type for p in module.parameters()}
+        if devices == {'cpu'}:
             kwargs.pop('device_ids', None)
             kwargs.pop('output_device', None)
         original_ddp_init(self, module=module, detect_anomalous_params=detect_anomalous_params,
@@ -222,7 +225,6 @@ def fix_cpu_distributed_launch() -> None:
 
 FIXES = {
     'dcgan_discriminator_init_weights': fix_dcgan_discriminator_init_weights,
-    'wgangp_loss_config_keys': fix_wgangp_loss_config_keys,
     'checkpoint_loading_weights_only': fix_checkpoint_loading_weights_only,
     'external_base_paths_with_hyphens': fix_external_base_paths_with_hyphens,
     'integer_adam_betas': fix_integer_adam_betas,

@@ -15,7 +15,8 @@ from typing import Optional
 import torch
 from torch import Tensor
 
-from .attacks import NORMS, Scale, _ascent_direction, _project, _random_start
+from .attacks import (NORMS, Scale, _ascent_direction, _per_sample, _project, _random_start,
+                      finite_samples, zero_nonfinite)
 
 
 class FreePerturbation:
@@ -53,11 +54,14 @@ class FreePerturbation:
         self.delta = _project(self.delta.to(x), epsilon, self.norm, scale)
         return torch.clamp(x + self.delta, lower, upper).requires_grad_(True)
 
-    def update(self, x_adv: Tensor, epsilon: float, step_size: float, scale: Scale) -> bool:
+    def update(self, x_adv: Tensor, epsilon: float, step_size: float, scale: Scale) -> Tensor:
         """One ascent step along ``x_adv.grad`` (the gradient of the loss D was
         just trained on, which increases with D's real-sample loss); projected
-        onto the ball. Returns False (``delta`` kept) if the gradient is not
-        finite, e.g. after an fp16 overflow.
+        onto the ball. A sample whose gradient is not finite (e.g. after an fp16
+        overflow) keeps its perturbation; no data-dependent branch, no sync.
+
+        Returns:
+            Tensor: int64 scalar on the device, the number of such samples.
 
         Raises:
             RuntimeError: ``x_adv`` has no gradient: the D step did not
@@ -69,12 +73,12 @@ class FreePerturbation:
                                'perturbed reals, so the perturbation cannot be updated; the '
                                "model's train_discriminator must backpropagate its loss through "
                                'D(real images)')
-        if not bool(torch.isfinite(grad).all()):
-            return False
-        step = step_size * _ascent_direction(grad.detach(), self.norm, scale)
-        self.delta = _project(self.delta + step, epsilon, self.norm, scale).detach()
+        ok = finite_samples(grad)
+        step = step_size * _ascent_direction(zero_nonfinite(grad.detach(), ok), self.norm, scale)
+        moved = _project(self.delta + step, epsilon, self.norm, scale)
+        self.delta = torch.where(_per_sample(ok, moved), moved, self.delta).detach()
         self.updates += 1
-        return True
+        return (~ok).sum()
 
     def state_dict(self) -> dict:
         return dict(delta=None if self.delta is None else self.delta.detach().cpu(),

@@ -39,8 +39,13 @@ def frozen(module: nn.Module) -> Iterator[nn.Module]:
             p.requires_grad_(False)
         yield module
     finally:
-        with torch.no_grad():
-            for b, value in saved:
-                b.copy_(value)
+        # Through ``.data``: the restore must not bump the buffers' version
+        # counters. Autograd saves BatchNorm's running statistics with each
+        # forward (they are unused in train-mode backward), so a tracked
+        # in-place write here would fail the backward of a D call the model
+        # made before this context (e.g. on the fakes) with "modified by an
+        # inplace operation".
+        for b, value in saved:
+            b.data.copy_(value)
         for p, flag in flags:
             p.requires_grad_(flag)

@@ -1,4 +1,4 @@
-"""A test-only hook: each rank saves its model's parameters after training."""
+"""Test-only hooks for the 2-process DDP tests (imported through custom_imports)."""
 import os.path as osp
 
 import torch
@@ -11,8 +11,37 @@ from mmagic_asgan.module_state import unwrap
 
 @HOOKS.register_module()
 class DumpRankParametersHook(Hook):
-    """Writes ``<work_dir>/rank<r>_params.pth`` with the unwrapped model's parameters."""
+    """Writes ``<work_dir>/rank<r>_params.pth``: the unwrapped model's parameters
+    and, under ``'asgan_nonfinite'``, this rank's count of non-finite attack
+    gradients (when a RealSampleAttackHook runs)."""
 
     def after_train(self, runner) -> None:
         params = {k: v.detach().cpu() for k, v in unwrap(runner.model).named_parameters()}
+        attack = next((h for h in runner.hooks if type(h).__name__ == 'RealSampleAttackHook'),
+                      None)
+        if attack is not None and attack.nonfinite is not None:
+            params['asgan_nonfinite'] = attack.nonfinite.detach().cpu()
         torch.save(params, osp.join(runner.work_dir, f'rank{get_rank()}_params.pth'))
+
+
+@HOOKS.register_module()
+class NonFiniteAttackGradientHook(Hook):
+    """On rank ``rank`` only, every input gradient the attack computes has a NaN
+    in its first sample (as after an fp16 overflow on one GPU)."""
+
+    def __init__(self, rank: int = 1) -> None:
+        self.rank = rank
+
+    def before_train(self, runner) -> None:
+        if get_rank() != self.rank:
+            return
+        from mmagic_asgan import attacks
+        original = attacks._input_grad
+
+        def nan_first_sample(objective, x, grad_scale):
+            value, grad = original(objective, x, grad_scale)
+            grad = grad.clone()
+            grad[0] = float('nan')
+            return value, grad
+
+        attacks._input_grad = nan_first_sample

@@ -49,6 +49,26 @@ def tiny_overrides(data_root: Path, scale: int, iters: int = 2, batch_size: int 
     )
 
 
+def grow_scale_overrides(data_root: Path, top_scale: int, scales: tuple, iters: int,
+                         batch_size: int = 2) -> dict:
+    """:func:`tiny_overrides` for progressive-growing GANs (PGGAN, StyleGANv1):
+    their GrowScaleImgDataset over the tiny folder, and a schedule that shows
+    ``batch_size`` images per iteration, grows a scale every 3 iterations and
+    fades each new scale in over its first 2 (transition weights 0, 0.5, 1)."""
+    overrides = tiny_overrides(data_root, top_scale, iters=iters, batch_size=batch_size)
+    overrides['train_dataloader']['dataset'] = dict(
+        _delete_=True, type='GrowScaleImgDataset', data_roots={str(top_scale): str(data_root)},
+        pipeline=[dict(type='LoadImageFromFile', key='gt'),
+                  dict(type='Resize', keys='gt', scale=(top_scale, top_scale)),
+                  dict(type='PackInputs')],
+        gpu_samples_base=batch_size,
+        gpu_samples_per_scale={str(s): batch_size for s in scales}, len_per_stage=-1)
+    kimg = batch_size / 1000
+    overrides['model'] = dict(nkimgs_per_scale={str(s): 3 * kimg for s in scales},
+                              transition_kimgs=2 * kimg)
+    return overrides
+
+
 def write_config(path: Path, base: str, body: str = '', overrides: Optional[dict] = None) -> Path:
     """Writes a config file: ``_base_ = base``, then ``body``, then ``overrides``
     (a dict, written as top-level assignments)."""

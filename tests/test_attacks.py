@@ -25,7 +25,7 @@ def test_fgsm_linf_equals_closed_form(batch):
     eps, scale = 8 / 255, 2.0
     res = attack(linear_objective(w), x, eps, 'fgsm', scale=scale, lower=-1.0, upper=1.0)
     expected = torch.clamp(x + (eps * scale) * -torch.sign(w), -1.0, 1.0)
-    assert res.finite
+    assert int(res.nonfinite) == 0
     assert torch.equal(res.x_adv, expected)
 
 
@@ -75,11 +75,16 @@ def test_no_parameter_gradient(batch):
     assert all(p.grad is None for p in net.parameters())
 
 
-def test_non_finite_gradient_is_reported(batch):
-    x, _ = batch
+def test_non_finite_gradient_zeroes_that_samples_perturbation(batch):
+    x, w = batch
+    nan_second = torch.ones(len(x), 1, 1, 1)
+    nan_second[1] = float('nan')
+    res = attack(lambda z: (z * w * nan_second).sum(), x, 0.1, 'pgd', steps=2)
+    assert int(res.nonfinite) == 1 and res.nonfinite.dtype == torch.long
+    assert torch.equal(res.x_adv[1], x[1])
+    assert not torch.equal(res.x_adv[0], x[0])
     res = attack(lambda z: (z * float('nan')).sum(), x, 0.1)
-    assert not res.finite
-    assert torch.equal(res.x_adv, x)
+    assert int(res.nonfinite) == len(x) and torch.equal(res.x_adv, x)
 
 
 def test_grad_scale_is_removed(batch):
@@ -88,7 +93,7 @@ def test_grad_scale_is_removed(batch):
     _, plain = _input_grad(linear_objective(w), x, None)
     _, scaled = _input_grad(linear_objective(w), x, 2.0**16)
     torch.testing.assert_close(plain, scaled)
-    assert attack(linear_objective(w), x, 0.5, 'fgsm', norm='l2', grad_scale=2.0**16).finite
+    assert int(attack(linear_objective(w), x, 0.5, 'fgsm', norm='l2', grad_scale=2.0**16).nonfinite) == 0
 
 
 def test_rejects_unknown_method_and_norm(batch):

@@ -14,8 +14,25 @@ def test_fixes_are_applied_once():
     from mmagic_asgan import compat
     assert set(compat._APPLIED) == set(compat.FIXES)
     compat.apply_all()  # idempotent: nothing wraps twice
+    from mmengine.optim import DefaultOptimWrapperConstructor
+    assert not hasattr(DefaultOptimWrapperConstructor.__init__.__wrapped__, '__wrapped__')
     from mmagic.models.editors.wgan_gp.wgan_gp import WGANGP
-    assert not hasattr(WGANGP.__init__.__wrapped__, '__wrapped__')
+    assert not hasattr(WGANGP.__init__, '__wrapped__')  # numerics: opt-in only
+
+
+def test_import_warns_nothing():
+    """The docstrings hold no invalid escapes (a SyntaxWarning on Python 3.12,
+    an error under -W error)."""
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, '-W', 'error::SyntaxWarning', '-W',
+                           'error::DeprecationWarning:mmagic_asgan', '-c',
+                           'import ast, pathlib, warnings\n'
+                           'import mmagic_asgan\n'
+                           'for p in pathlib.Path(mmagic_asgan.__file__).parent.rglob("*.py"):\n'
+                           '    compile(p.read_text(), str(p), "exec")\n'],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
 
 
 def _dcgan():
@@ -40,25 +57,6 @@ def test_dcgan_discriminator_init_is_upstreams():
     model.init_weights()
     conv = model.discriminator.downsamples[0].conv
     assert abs(float(conv.weight.std()) - 0.02) < 0.01 and float(conv.bias.abs().sum()) == 0
-
-
-def _wgangp(**loss_config):
-    return MODELS.build(dict(
-        type='WGANGP', noise_size=8, data_preprocessor=dict(type='DataPreprocessor'),
-        generator=dict(type='WGANGPGenerator', noise_size=8, out_scale=16),
-        discriminator=dict(type='WGANGPDiscriminator', in_channel=3, in_scale=16),
-        loss_config=loss_config))
-
-
-def test_wgangp_reads_the_config_keys(monkeypatch):
-    from mmagic.models.editors.wgan_gp.wgan_gp import WGANGP
-    fixed = _wgangp(gp_norm_mode='pixel', gp_loss_weight=50)
-    assert (fixed.gp_norm_mode, fixed.gp_loss_weight) == ('pixel', 50)
-    assert _wgangp(norm_mode='pixel', loss_weight=5).gp_loss_weight == 5  # old keys still work
-    assert (_wgangp().gp_norm_mode, _wgangp().gp_loss_weight) == ('HWC', 10)  # defaults kept
-    monkeypatch.setattr(WGANGP, '__init__', WGANGP.__init__.__wrapped__)
-    broken = _wgangp(gp_norm_mode='pixel', gp_loss_weight=50)
-    assert (broken.gp_norm_mode, broken.gp_loss_weight) == ('HWC', 10)  # upstream ignores them
 
 
 @pytest.fixture
@@ -99,6 +97,8 @@ def test_checkpoint_loading_over_http(mmengine_checkpoint, tmp_path, monkeypatch
 def test_mmagic_base_path_with_hyphen(tmp_path, monkeypatch):
     from mmengine.config import Config
     from mmengine.config import config as config_module
+    from mmengine.hub import hub as hub_module
+    assert hub_module._get_package_and_cfg_path is config_module._get_package_and_cfg_path
     child = tmp_path / 'child.py'
     child.write_text("_base_ = 'mmagic::wgan-gp/wgangp_GN_1xb64-160kiters_celeba-cropped-128x128.py'\n")
     assert Config.fromfile(str(child)).model.type == 'WGANGP'
@@ -119,6 +119,30 @@ def test_integer_adam_betas(monkeypatch):
                         DefaultOptimWrapperConstructor.__init__.__wrapped__)
     with pytest.raises(ValueError, match='betas must be either both floats'):
         DefaultOptimWrapperConstructor(cfg)(net)
+
+
+def test_cpu_launcher_fix_acts_only_without_any_accelerator(monkeypatch):
+    """Upstream's launcher runs untouched (its real set_device, its init backend)
+    when an accelerator is there; without one, only set_device is a no-op."""
+    from mmengine.dist import utils as dist_utils
+    from mmengine.model.wrappers import MMDistributedDataParallel
+    from mmagic_asgan import compat
+    seen = []
+
+    def upstream(backend, init_backend='torch', **kwargs):
+        seen.append((backend, init_backend, torch.cuda.set_device))
+
+    real_set_device = torch.cuda.set_device
+    monkeypatch.setattr(dist_utils, '_init_dist_pytorch', upstream)
+    monkeypatch.setattr(MMDistributedDataParallel, '__init__', MMDistributedDataParallel.__init__)
+    compat.fix_cpu_distributed_launch()  # wraps `upstream` (both patches undone after the test)
+    monkeypatch.setattr(compat, '_no_accelerator', lambda: False)  # e.g. an MLU or CUDA
+    dist_utils._init_dist_pytorch('nccl', init_backend='deepspeed')
+    assert seen[-1] == ('nccl', 'deepspeed', real_set_device)
+    monkeypatch.setattr(compat, '_no_accelerator', lambda: True)
+    dist_utils._init_dist_pytorch('gloo')
+    assert seen[-1][:2] == ('gloo', 'torch') and seen[-1][2] is not real_set_device
+    assert torch.cuda.set_device is real_set_device  # restored
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='the fix only acts without CUDA')

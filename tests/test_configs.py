@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 from mmengine.config import Config
 
-from helpers import CONFIGS, as_config_body, scalars, tiny_overrides, train, write_config
+from helpers import (CONFIGS, as_config_body, grow_scale_overrides, make_image_folder, scalars,
+                     tiny_overrides, train, write_config)
 
 OURS = CONFIGS / 'asgan'
 SNGAN_UNCOND = str(OURS / 'sngan-uncond_hinge-ndisc5-1xb64-500kiters_cifar10-32x32.py')
@@ -47,6 +48,26 @@ AS_TARGETS = {
     'sngan-uncond-cifar10': (SNGAN_UNCOND, 32, False),
     'sngan-cnn-cifar10': (SNGAN_CNN, 32, False),
     'sngan-proj-cifar10': ('mmagic::sngan_proj/sngan-proj_woReLUinplace_lr2e-4-ndisc5-1xb64_cifar10-32x32.py', 32, False),  # noqa: E501
+    'sagan-cifar10': ('mmagic::sagan/sagan_woReLUinplace_lr2e-4-ndisc5-1xb64_cifar10-32x32.py', 32,
+                      False),
+    'biggan-cifar10': ('mmagic::biggan/biggan_2xb25-500kiters_cifar10-32x32.py', 32, False),
+    'stylegan3-ffhq': ('mmagic::styleganv3/stylegan3-t_gamma2.0_8xb4-fp16-noaug_ffhq-256x256.py',
+                       32, False),
+}
+CONDITIONAL = ('sngan-proj', 'sagan', 'biggan')  # their D takes labels
+# the D loss of each model (MMagic's ggan_dcgan-archi configs never set type='GGAN': DCGAN)
+EXPECTED_GAN_TYPE = dict(
+    {k: 'vanilla' for k in AS_TARGETS if k.startswith(('dcgan', 'stylegan', 'ggan-celeba'))},
+    **{k: 'lsgan' for k in AS_TARGETS if k.startswith('lsgan')},
+    **{k: 'wgan' for k in AS_TARGETS if k.startswith('wgangp')},
+    **{k: 'hinge' for k in AS_TARGETS if k.startswith(('sngan', 'sagan', 'biggan', 'ggan-lsun'))})
+SMALL_STYLEGAN3 = dict(model=dict(generator=dict(out_size=32), discriminator=dict(in_size=32)))
+# progressive growing: (config, top scale, its scales)
+GROWING = {
+    'pggan-celeba128': ('mmagic::pggan/pggan_8xb4-12Mimgs_celeba-cropped-128x128.py', 128,
+                        (4, 8, 16, 32, 64, 128)),
+    'styleganv1-ffhq256': ('mmagic::styleganv1/styleganv1_ffhq-256x256_8xb4-25Mimgs.py', 256,
+                           (8, 16, 32, 64, 128, 256)),
 }
 
 
@@ -71,10 +92,13 @@ def test_stock_config_trains(name, tmp_path, image_folder):
 @pytest.mark.parametrize('name', list(AS_TARGETS))
 def test_two_lines_turn_on_asgan(name, tmp_path, image_folder, labelled_image_folder):
     base, scale, gray = AS_TARGETS[name]
-    folder = labelled_image_folder if 'proj' in name else image_folder
+    conditional = name.startswith(CONDITIONAL)
+    folder = labelled_image_folder if conditional else image_folder
     overrides = tiny_overrides(folder, scale, grayscale=gray)
     if name.startswith('stylegan2'):
         overrides.update(SMALL_STYLEGAN2)
+    if name.startswith('stylegan3'):
+        overrides.update(SMALL_STYLEGAN3)
     body = as_config_body(epsilon=4 / 255, log_interval=1)
     cfg = write_config(tmp_path / f'as_{name}.py', _base(base), body, overrides)
     runner = train(cfg, tmp_path / 'work')
@@ -87,7 +111,35 @@ def test_two_lines_turn_on_asgan(name, tmp_path, image_folder, labelled_image_fo
     base_hooks = Config.fromfile(str(cfg)).custom_hooks[:-1]
     assert [type(h).__name__ for h in runner.hooks if type(h).__name__ in
             {c['type'] for c in base_hooks}] == [c['type'] for c in base_hooks]  # kept
-    assert hook.loss.last_stats['labelled'] is ('proj' in name)  # labels reach D in the attack
+    assert hook.loss.gan_type == EXPECTED_GAN_TYPE[name]  # 'auto' read the model's D loss
+
+
+@pytest.mark.parametrize('name', list(GROWING))
+def test_two_lines_on_progressive_growing_gans(name, tmp_path, image_folder):
+    base, top, scales = GROWING[name]
+    overrides = grow_scale_overrides(image_folder, top, scales, iters=4)
+    cfg = write_config(tmp_path / f'as_{name}.py', base, as_config_body(epsilon=4 / 255,
+                                                                        log_interval=1), overrides)
+    runner = train(cfg, tmp_path / 'work')
+    records = scalars(tmp_path / 'work')
+    assert len(records) == 4 and all('loss_asgan' in r and r['asgan_pert_norm'] > 0
+                                     for r in records)
+    hook = next(h for h in runner.hooks if type(h).__name__ == 'RealSampleAttackHook')
+    assert hook.loss.gan_type == ('wgan-drift' if name.startswith('pggan') else 'vanilla')
+
+
+def test_singan_is_refused_with_its_reason(tmp_path):
+    folder = make_image_folder(tmp_path / 'img', per_class=1, size=64)
+    image = next((folder / 'class_0').iterdir())
+    overrides = dict(train_dataloader=dict(num_workers=0, persistent_workers=False,
+                                           dataset=dict(data_root=str(image))),
+                     train_cfg=dict(max_iters=2), val_cfg=None, val_dataloader=None,
+                     val_evaluator=None, test_cfg=None, test_dataloader=None,
+                     test_evaluator=None, custom_hooks=[])
+    body = as_config_body(epsilon=4 / 255)
+    cfg = write_config(tmp_path / 'singan.py', 'mmagic::singan/singan_fish.py', body, overrides)
+    with pytest.raises(RuntimeError, match='SinGAN is not supported: .*model.reals'):
+        train(cfg, tmp_path / 'work')
 
 
 def test_project_configs_load_and_as_variants_only_add_the_hook():

@@ -9,18 +9,19 @@ import torch
 from helpers import ROOT, SMALL_DCGAN, as_config_body, scalars, tiny_overrides, write_config
 
 
-@pytest.mark.parametrize('mode,attack', [('mix', 'pgd'), ('replace', 'pgd'), ('replace', 'free')])
-def test_two_ranks_end_with_identical_weights(tmp_path, image_folder, mode, attack):
-    overrides = tiny_overrides(image_folder, 32, iters=3, batch_size=2, grayscale=True)
+def _train_two_ranks(tmp_path, image_folder, body: str, port_offset: int, iters: int = 3,
+                     **extra_overrides):
+    """tools/dist_train.sh with 2 CPU processes (gloo) on the small DCGAN; returns
+    the work dir and each rank's dumped parameters."""
+    overrides = tiny_overrides(image_folder, 32, iters=iters, batch_size=2, grayscale=True)
     overrides['env_cfg'] = dict(cudnn_benchmark=False, dist_cfg=dict(backend='gloo'))
-    body = as_config_body(epsilon=0.05, attack=attack, steps=2, mode=mode, log_interval=1)
+    overrides.update(extra_overrides)
     body = body.replace("imports=['mmagic_asgan']", "imports=['mmagic_asgan', 'dist_dump_hook']")
     body += "custom_hooks += [dict(type='DumpRankParametersHook'), dict(type='RandomStateHook')]\n"
     cfg = write_config(tmp_path / 'ddp.py', SMALL_DCGAN, body, overrides)
-    # the stock runtime wraps the GAN in MMSeparateDistributedDataParallel, find_unused_parameters=False
     env = dict(os.environ, PATH=f'{os.path.dirname(sys.executable)}:{os.environ["PATH"]}',
                PYTHONPATH=f'{ROOT / "tests"}:{os.environ.get("PYTHONPATH", "")}',
-               PORT=str(29500 + (os.getpid() % 1000) * 3 + (mode == 'replace') + (attack == 'free')), OMP_NUM_THREADS='1')
+               PORT=str(29500 + (os.getpid() % 1000) * 5 + port_offset), OMP_NUM_THREADS='1')
     work = tmp_path / 'work'
     proc = subprocess.run(['bash', str(ROOT / 'tools' / 'dist_train.sh'), str(cfg), '2',
                            '--work-dir', str(work)], env=env, capture_output=True, text=True,
@@ -28,8 +29,22 @@ def test_two_ranks_end_with_identical_weights(tmp_path, image_folder, mode, atta
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     rank0 = torch.load(work / 'rank0_params.pth')
     rank1 = torch.load(work / 'rank1_params.pth')
+    return work, rank0, rank1
+
+
+def _same_weights(rank0: dict, rank1: dict) -> None:
     assert rank0.keys() == rank1.keys() and any(k.startswith('discriminator') for k in rank0)
-    assert all(torch.equal(rank0[k], rank1[k]) for k in rank0)
+    params = [k for k in rank0 if k != 'asgan_nonfinite']
+    assert all(torch.equal(rank0[k], rank1[k]) for k in params)
+
+
+@pytest.mark.parametrize('mode,attack', [('mix', 'pgd'), ('replace', 'pgd'), ('replace', 'free')])
+def test_two_ranks_end_with_identical_weights(tmp_path, image_folder, mode, attack):
+    # the stock runtime wraps the GAN in MMSeparateDistributedDataParallel, find_unused_parameters=False
+    body = as_config_body(epsilon=0.05, attack=attack, steps=2, mode=mode, log_interval=1)
+    work, rank0, rank1 = _train_two_ranks(tmp_path, image_folder, body,
+                                          (mode == 'replace') + (attack == 'free'))
+    _same_weights(rank0, rank1)
     # every rank's random state (and free perturbation) reach rank 0's checkpoint
     saved = torch.load(work / 'iter_3.pth', weights_only=False)
     assert len(saved['random_state']) == 2
@@ -40,3 +55,21 @@ def test_two_ranks_end_with_identical_weights(tmp_path, image_folder, mode, atta
     assert len(records) == 3
     # free: the first D step sees clean reals (the perturbation starts at zero)
     assert all(r['asgan_pert_norm'] > 0 for r in records[attack == 'free':])
+
+
+def test_one_rank_with_non_finite_attack_gradients_no_hang_same_weights(tmp_path, image_folder):
+    """broadcast_buffers=True makes every forward through D's DDP wrapper a
+    collective: a rank that took another code path (e.g. skipped its attack's
+    AS term) would hang or diverge. Rank 1's attack gradients have a NaN sample
+    at every step; both ranks run the same calls, end with the same weights,
+    and only rank 1 counts non-finite samples (on its device, read at the end)."""
+    body = as_config_body(epsilon=0.05, attack='fgsm', mode='mix', log_interval=1)
+    body += "custom_hooks += [dict(type='NonFiniteAttackGradientHook', rank=1)]\n"
+    wrapper = dict(type='MMSeparateDistributedDataParallel', broadcast_buffers=True,
+                   find_unused_parameters=False)
+    work, rank0, rank1 = _train_two_ranks(tmp_path, image_folder, body, 3, iters=3,
+                                          model_wrapper_cfg=wrapper)
+    _same_weights(rank0, rank1)
+    assert int(rank0['asgan_nonfinite']) == 0 and int(rank1['asgan_nonfinite']) == 3
+    records = scalars(work)
+    assert len(records) == 3 and all(r['loss_asgan'] == r['loss_asgan'] for r in records)

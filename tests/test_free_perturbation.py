@@ -9,7 +9,7 @@ def _step(free, x, grad, epsilon=0.1, step_size=0.1, scale=1.0):
     """One D step on x: apply, fake a backward that leaves ``grad``, update."""
     x_adv = free.apply(x, epsilon, scale, -1.0, 1.0)
     x_adv.grad = grad
-    return x_adv, free.update(x_adv, epsilon, step_size, scale)
+    return x_adv, int(free.update(x_adv, epsilon, step_size, scale)) == 0
 
 
 def test_starts_at_zero_steps_along_the_sign_and_stays_in_the_ball():
@@ -56,13 +56,18 @@ def test_l2_ball_and_scale():
     assert float((free.delta / 2.0).norm()) == pytest.approx(0.5)
 
 
-def test_non_finite_gradient_keeps_delta_and_missing_gradient_is_an_error():
+def test_non_finite_gradient_keeps_that_samples_delta_and_missing_gradient_is_an_error():
     free = FreePerturbation()
-    x = torch.zeros(1, 1, 2, 2)
+    x = torch.zeros(2, 1, 2, 2)
     _step(free, x, torch.ones_like(x))
     before = free.delta.clone()
-    _, ok = _step(free, x, torch.full_like(x, float('inf')))
-    assert not ok and torch.equal(free.delta, before) and free.updates == 1
+    grad = -torch.ones_like(x)
+    grad[1, 0, 0, 0] = float('inf')
+    x_adv = free.apply(x, 0.1, 1.0, -1.0, 1.0)
+    x_adv.grad = grad
+    assert int(free.update(x_adv, 0.1, 0.1, 1.0)) == 1  # counted, on the device
+    assert torch.equal(free.delta[1], before[1])  # kept for the non-finite sample
+    assert torch.allclose(free.delta[0], torch.zeros_like(x[0]))  # the other one moved
     x_adv = free.apply(x, 0.1, 1.0, -1.0, 1.0)
     with pytest.raises(RuntimeError, match='left no gradient on the perturbed reals'):
         free.update(x_adv, 0.1, 0.1, 1.0)

@@ -7,6 +7,13 @@ import mmagic_asgan  # noqa: F401
 from mmagic.registry import MODELS
 from mmagic_asgan.gan_terms import GAN_TYPES, real_term
 from mmagic_asgan.losses import ASGANDiscriminatorLoss
+from mmagic_asgan.module_state import frozen
+
+
+def perturb(loss: ASGANDiscriminatorLoss, d: nn.Module, x: torch.Tensor, **kwargs):
+    """How the hook calls it: D frozen, called on the batch alone."""
+    with frozen(d):
+        return loss.perturb(d, x, **kwargs)
 
 
 def build_d(kind: str) -> nn.Module:
@@ -28,11 +35,22 @@ def reals(size: int = 16, n: int = 4) -> torch.Tensor:
     (dict(epsilon=-0.1), 'epsilon'), (dict(epsilon=1.5), 'epsilon'), (dict(steps=0), 'steps'),
     (dict(attack='cw'), 'attack'), (dict(norm='l1'), 'norm'), (dict(mode='both'), 'mode'),
     (dict(gan_type='smgan'), 'gan_type'), (dict(adv_weight=1.2), 'adv_weight'),
-    (dict(adv_weight=-0.1), 'adv_weight'), (dict(step_size=0), 'step_size'),
-    (dict(momentum=-1), 'momentum'), (dict(loss_name='asgan'), 'loss_name')])
+    (dict(adv_weight=-0.1), 'adv_weight'), (dict(adv_weight=0), 'adv_weight'),
+    (dict(step_size=0), 'step_size'), (dict(objective='logit'), 'objective'),
+    (dict(momentum=-1), 'momentum'), (dict(loss_name='asgan'), 'loss_name'),
+    (dict(loss_weight=0), 'loss_weight'), (dict(epsilon=True), 'epsilon'),
+    (dict(loss_weight=4, adv_weight=0.5), r'loss_weight \* adv_weight'),
+    (dict(mode='replace', adv_weight=0.5), 'adv_weight'),
+    (dict(mode='replace', loss_weight=1.0), 'loss_weight')])
 def test_bad_input_fails_at_build_naming_the_field(kwargs, field):
     with pytest.raises(ValueError, match=f'ASGANDiscriminatorLoss: {field} must be'):
         MODELS.build(dict(type='ASGANDiscriminatorLoss', **kwargs))
+
+
+def test_meaningful_weights_build():
+    mix = MODELS.build(dict(type='ASGANDiscriminatorLoss', loss_weight=2.0, adv_weight=0.5))
+    assert mix.loss_weight * mix.adv_weight == 1.0
+    assert MODELS.build(dict(type='ASGANDiscriminatorLoss', mode='replace')).mode == 'replace'
 
 
 @pytest.mark.parametrize('kind', ['dcgan', 'sngan'])
@@ -45,7 +63,7 @@ def test_attack_leaves_no_gradient_and_no_state_change(kind, attack):
     state = {k: v.clone() for k, v in d.state_dict().items()}
     loss = ASGANDiscriminatorLoss(attack=attack, steps=3, epsilon=8 / 255, gan_type='vanilla',
                                   random_start=attack == 'pgd')
-    loss.perturb(d, reals(size))
+    perturb(loss, d, reals(size))
     assert all(p.grad is None for p in d.parameters())
     assert [p.requires_grad for p in d.parameters()] == flags
     assert all(torch.equal(state[k], v) for k, v in d.state_dict().items())
@@ -57,10 +75,10 @@ def test_budget_in_d_scale_follows_the_preprocessor(norm):
     loss = ASGANDiscriminatorLoss(attack='pgd', steps=3, epsilon=4 / 255, norm=norm,
                                   gan_type='vanilla')
     mean, std = torch.tensor([100.0, 120.0, 140.0]), torch.tensor([50.0, 60.0, 70.0])
-    loss.set_normalization(mean.view(3, 1, 1), std.view(3, 1, 1))
+    loss.set_input_range((0 - mean) / std, (255 - mean) / std)
     lower, upper = ((0 - mean) / std).view(1, 3, 1, 1), ((255 - mean) / std).view(1, 3, 1, 1)
     x = torch.max(torch.min(reals() * 2, upper), lower)
-    x_adv = loss.perturb(d, x)
+    x_adv = perturb(loss, d, x)
     delta = (x_adv - x) * std.view(1, 3, 1, 1) / 255  # back to [0, 1] image scale
     size = delta.flatten(1).abs().amax(1) if norm == 'linf' else delta.flatten(1).norm(dim=1)
     assert bool((size <= 4 / 255 * (1 + 1e-4)).all())
@@ -80,9 +98,9 @@ def test_fgsm_on_linear_d_is_the_closed_form():
             return (x * self.w).flatten(1).sum(1, keepdim=True)
 
     x = torch.rand(3, 3, 4, 4) * 2 - 1
-    for gan_type in ('vanilla', 'lsgan', 'wgan', 'hinge'):
-        loss = ASGANDiscriminatorLoss(epsilon=2 / 255, gan_type=gan_type)
-        x_adv = loss.perturb(LinearD(), x)
+    for gan_type in GAN_TYPES:
+        loss = ASGANDiscriminatorLoss(epsilon=2 / 255, gan_type=gan_type, objective='loss')
+        x_adv = perturb(loss, LinearD(), x)
         # every real term decreases with D's score, so FGSM steps along -sign(w)
         # (for lsgan while d < 1: here |d| is small); std 127.5 -> 2 units per image unit
         if gan_type == 'lsgan':
@@ -96,8 +114,8 @@ def test_fgsm_on_linear_d_is_the_closed_form():
 def test_attack_raises_real_loss(gan_type):
     d = build_d('dcgan')
     x = reals()
-    loss = ASGANDiscriminatorLoss(epsilon=8 / 255, gan_type=gan_type)
-    x_adv = loss.perturb(d, x)
+    loss = ASGANDiscriminatorLoss(epsilon=8 / 255, gan_type=gan_type, objective='loss')
+    x_adv = perturb(loss, d, x)
     with torch.no_grad():
         d.eval()  # compare with fixed statistics
         assert float(real_term(d(x_adv), gan_type)) > float(real_term(d(x), gan_type))
@@ -109,7 +127,7 @@ def test_mix_term_is_the_documented_objective():
     loss = ASGANDiscriminatorLoss(epsilon=8 / 255, gan_type='vanilla', adv_weight=0.3)
     clean = d(x)
     term = loss.loss(d, x, disc_pred_real=clean)
-    x_adv = loss.perturb(d, x)
+    x_adv = perturb(loss, d, x)
     total = real_term(clean, 'vanilla') + term
     expected = 0.7 * real_term(d(x), 'vanilla') + 0.3 * real_term(d(x_adv), 'vanilla')
     torch.testing.assert_close(total, expected)
@@ -126,7 +144,7 @@ def test_data_info_call_the_mmagic_way():
 
 def test_auto_gan_type_must_be_resolved():
     with pytest.raises(RuntimeError, match="gan_type is 'auto'"):
-        ASGANDiscriminatorLoss().perturb(build_d('dcgan'), reals())
+        perturb(ASGANDiscriminatorLoss(), build_d('dcgan'), reals())
 
 
 class _Scaler:
@@ -155,23 +173,40 @@ def test_loss_scaler_scale_reaches_the_attack(monkeypatch):
     d = build_d('dcgan').eval()
     x = reals()
     loss = ASGANDiscriminatorLoss(epsilon=8 / 255, norm='l2', gan_type='vanilla')
-    plain = loss.perturb(d, x)
+    plain = perturb(loss, d, x)
     assert seen['grad_scale'] is None
-    scaled = loss.perturb(d, x, loss_scaler=_Scaler(2.0**12))
+    scaled = perturb(loss, d, x, loss_scaler=_Scaler(2.0**12))
     assert seen['grad_scale'] == 2.0**12
     torch.testing.assert_close(plain, scaled)
 
 
-def test_non_finite_gradient_returns_clean_batch():
-    class NanD(nn.Module):
+class NanGradOfSecondSample(torch.autograd.Function):
+    """Identity whose backward gives the second sample a NaN gradient."""
 
-        def forward(self, x):
-            return (x * float('nan')).flatten(1).sum(1, keepdim=True)
+    @staticmethod
+    def forward(ctx, x):
+        return x.clone()
 
+    @staticmethod
+    def backward(ctx, grad):
+        grad = grad.clone()
+        grad[1] = float('nan')
+        return grad
+
+
+class HalfNanD(nn.Module):
+
+    def forward(self, x):
+        return NanGradOfSecondSample.apply(x).flatten(1).sum(1, keepdim=True)
+
+
+def test_non_finite_gradient_leaves_that_sample_clean_and_is_counted():
     loss = ASGANDiscriminatorLoss(gan_type='wgan')
     x = reals()
-    assert torch.equal(loss.perturb(NanD(), x), x)
-    assert loss.last_stats['finite'] is False
+    x_adv = perturb(loss, HalfNanD(), x)
+    assert torch.equal(x_adv[1], x[1])
+    assert not torch.equal(x_adv[0], x[0])
+    assert int(loss.last_stats['nonfinite']) == 1
 
 
 def test_no_parameters_or_buffers():
@@ -188,7 +223,7 @@ def test_free_attack_has_no_attack_pass_and_steps_from_the_d_update():
     x_adv = loss.free_start(real)
     assert torch.equal(x_adv.detach(), real) and x_adv.requires_grad
     (-x_adv.sum()).backward()  # D's update backward, whose loss falls as x grows
-    assert loss.free_update(x_adv)
+    assert int(loss.free_update(x_adv)) == 0
     # one step of the default size epsilon, in D's [-1, 1] units (scale 255 / 127.5)
     assert torch.allclose(loss.free.delta, torch.full_like(real, -4 / 127.5))
     loss.current_epsilon = 2 / 255  # a schedule halves epsilon: the step and ball follow

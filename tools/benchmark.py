@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import List, Optional
 
-from mmagic_asgan import benchmark as bm
+from mmagic_asgan.lab import benchmark as bm
 
 TOOLS = Path(__file__).resolve().parent
 

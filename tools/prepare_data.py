@@ -10,13 +10,15 @@ Examples:
         --subdir train --out data/cifar10/train
     python tools/prepare_data.py folder /path/to/celeba/cropped_images_aligned_png \\
         --out data/celeba-cropped/cropped_images_aligned_png
+    python tools/prepare_data.py subset data/fashion-mnist/train --num 2000 --seed 0 \\
+        --out data/fashion-mnist/train-2k
 """
 import argparse
 import sys
 from pathlib import Path
 from typing import List, Optional
 
-from mmagic_asgan import data_prep as dp
+from mmagic_asgan.lab import data_prep as dp
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -39,6 +41,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     folder.add_argument('path', type=Path)
     folder.add_argument('--subdir', default='', help='only this sub-folder of the source')
     folder.add_argument('--out', type=Path, required=True)
+    subset = sub.add_parser('subset', help='a fixed class-balanced random subset of a prepared '
+                            'class-folder dataset (limited-data studies)')
+    subset.add_argument('path', type=Path)
+    subset.add_argument('--num', type=int, required=True)
+    subset.add_argument('--seed', type=int, default=0)
+    subset.add_argument('--out', type=Path, required=True)
     parser.add_argument('--limit', type=int, help='only the first N images (for quick tests)')
     parser.add_argument('--download-dir', type=Path, default=Path('data/raw'))
     return parser.parse_args(argv)
@@ -64,6 +72,9 @@ def main(argv: Optional[List[str]] = None) -> dict:
             names = PRESETS.get(args.class_names, None) or args.class_names.split(',')
         out = args.out
         manifest = dp.write_class_folders(x, y, out, names, source, args.limit)
+    elif args.source == 'subset':
+        out = args.out
+        manifest = dp.subset_image_folder(args.path, out, args.num, args.seed)
     else:
         out = args.out
         manifest = dp.copy_image_folder(args.path, out, args.subdir)

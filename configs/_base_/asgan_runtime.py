@@ -1,6 +1,7 @@
 # Runtime of this project's GAN configs: MMagic's GAN runtime, a readable log
 # every 100 iterations, checkpoints every 5,000 kept to the last 5 plus the
-# latest, and exact resume (RandomStateHook restores the random generators).
+# latest. gan_fid_runtime.py adds exact resume (RandomStateHook restores the random
+# generators) to the custom hooks.
 _base_ = 'mmagic::_base_/gen_default_runtime.py'
 
 custom_imports = dict(imports=['mmagic_asgan'], allow_failed_imports=False)

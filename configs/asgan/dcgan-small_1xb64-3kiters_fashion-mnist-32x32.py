@@ -15,6 +15,7 @@ default_hooks = dict(
     logger=dict(interval=50),
     checkpoint=dict(interval=1000, save_best='FID-1k/fid', rule='less'))
 custom_hooks = [
+    dict(type='RandomStateHook'),
     dict(
         type='VisualizationHook',
         interval=500,

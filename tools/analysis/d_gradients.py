@@ -17,8 +17,9 @@ from typing import List, Optional
 
 import numpy as np
 
-from mmagic_asgan.analysis import (add_checkpoint_args, checkpoint_labels, fake_batch,
-                                   high_frequency_share, input_gradients, load_gan)
+from mmagic_asgan.lab.analysis import (add_checkpoint_args, checkpoint_labels, fake_batch,
+                                       high_frequency_share, input_gradients, load_gan)
+from mmagic_asgan.module_state import frozen
 
 
 def _to_uint8(t) -> np.ndarray:
@@ -37,7 +38,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
     for label, ckpt in zip(labels, args.checkpoints):
         model = load_gan(args.config, ckpt).train()
         fakes = fake_batch(model, args.num_images, args.seed)
-        grads = input_gradients(model.discriminator, fakes)
+        with frozen(model.discriminator) as d:
+            grads = input_gradients(d, fakes, batch_size=64)
         share = high_frequency_share(grads)
         summary[label] = dict(checkpoint=ckpt, high_frequency_share=float(share.mean()),
                               high_frequency_share_std=float(share.std()))

@@ -19,7 +19,7 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
-from mmagic_asgan.run_logs import aggregate, metric_keys, read_scalars, series  # noqa: E402
+from mmagic_asgan.lab.run_logs import aggregate, metric_keys, read_scalars, series  # noqa: E402
 
 PANELS = ('loss_disc_real', 'loss_disc_fake', 'loss_gen', 'loss_asgan', 'asgan_flip_rate')
 

@@ -20,13 +20,18 @@ DATASETS = (('cifar100', 'CIFAR-100'), ('cifar10', 'CIFAR-10'), ('fashion-mnist'
             ('celeba', 'CelebA-Cropped'), ('lsun', 'LSUN-Bedroom'))
 TABLE_START, TABLE_END = '<!-- results-table:start -->', '<!-- results-table:end -->'
 COMMANDS = {'fmnist_cpu': 'bash tools/cpu_study.sh study'}
-HOOK_ARGS = re.compile(r"dict\(type='RealSampleAttackHook',\s*(.*?)\)\s*\]", re.S)
+HOOK_ARGS = re.compile(
+    r"dict\(type='(RealSampleAttackHook|R1GradientPenaltyHook)',\s*(.*?)\)\s*\]", re.S)
 
 
 def attack_of(path: Path) -> str:
-    """The hook's arguments as written in the config, or 'off (baseline)'."""
+    """The hook's arguments as written in the config ('R1 control: ...' for the
+    R1 penalty), or 'off (baseline)'."""
     match = HOOK_ARGS.search(path.read_text())
-    return ' '.join(match.group(1).split()) if match else 'off (baseline)'
+    if not match:
+        return 'off (baseline)'
+    args = ' '.join(match.group(2).split())
+    return args if match.group(1) == 'RealSampleAttackHook' else f'off; R1 control: {args}'
 
 
 def measured_results(results_dir: Path = ROOT / 'results') -> dict:
@@ -34,6 +39,7 @@ def measured_results(results_dir: Path = ROOT / 'results') -> dict:
     found = {}
     for file in sorted(results_dir.glob('*/results.json')):
         runs = [r for r in json.loads(file.read_text()) if r['returncode'] == 0
+                and not r.get('phase')  # studies (tools/study.py) have their own tables
                 and r['command'][r['command'].index('--cfg-options') + 2:] == []]
         for config in dict.fromkeys(r['config'] for r in runs):
             mine = [r for r in runs if r['config'] == config]

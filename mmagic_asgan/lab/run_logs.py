@@ -38,6 +38,11 @@ def metric_keys(records: List[dict], suffix: str = '/fid') -> List[str]:
     return sorted({k for r in records for k in r if k.endswith(suffix)})
 
 
+def probe_keys(records: List[dict]) -> List[str]:
+    """Keys written by ``DiscriminatorProbeHook`` (``probe/...``)."""
+    return sorted({k for r in records for k in r if k.startswith('probe/')})
+
+
 def aggregate(runs: List[Dict[int, float]]) -> Optional[tuple]:
     """Steps common to every run, with the mean, min and max across runs."""
     if not runs or not all(runs):

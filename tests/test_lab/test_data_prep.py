@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from helpers import load_tool
-from mmagic_asgan import data_prep as dp
+from mmagic_asgan.lab import data_prep as dp
 
 
 def write_idx(path, array):

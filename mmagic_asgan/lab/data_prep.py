@@ -268,3 +268,34 @@ def copy_image_folder(source: Path, out_dir: Path, subdir: str = '') -> dict:
         counts[key] = counts.get(key, 0) + 1
     return _commit(tmp, out_dir, dict(fingerprint=fingerprint, source=str(source),
                                       count=len(entries), classes=counts))
+
+
+def subset_image_folder(source: Path, out_dir: Path, num: int, seed: int = 0) -> dict:
+    """Copies a fixed random subset of ``num`` images of a class-folder dataset,
+    the same number from every class (the limited-data regime of the studies);
+    the files chosen depend only on the source's file names, ``num`` and ``seed``."""
+    source, out_dir = Path(source), Path(out_dir)
+    classes = sorted(p.name for p in source.iterdir() if p.is_dir()) if source.is_dir() else []
+    if not classes:
+        raise DataError(f'{source}: no class folders (prepare the full dataset first)')
+    files = {c: sorted(p.name for p in (source / c).iterdir()
+                       if p.suffix.lower() in IMAGE_EXTENSIONS) for c in classes}
+    per_class, extra = divmod(num, len(classes))
+    if num < len(classes) or any(len(f) < per_class + 1 for f in files.values()):
+        raise DataError(f'subset of {num} images from {source}: need between {len(classes)} and '
+                        f'{len(classes) * min(len(f) for f in files.values())}')
+    rng = np.random.default_rng(seed)
+    chosen = {c: sorted(rng.choice(files[c], size=per_class + (k < extra), replace=False).tolist())
+              for k, c in enumerate(classes)}
+    fingerprint = _fingerprint(source, num, seed, json.dumps(chosen))
+    if is_prepared(out_dir, fingerprint):
+        return json.loads((out_dir / MANIFEST).read_text())
+    tmp = out_dir.with_name(out_dir.name + f'.tmp-{os.getpid()}')
+    shutil.rmtree(tmp, ignore_errors=True)
+    for c, names in chosen.items():
+        (tmp / c).mkdir(parents=True)
+        for name in names:
+            shutil.copyfile(source / c / name, tmp / c / name)
+    return _commit(tmp, out_dir, dict(fingerprint=fingerprint, source=f'{source} (subset, seed '
+                                      f'{seed})', count=num,
+                                      classes={c: len(n) for c, n in chosen.items()}))

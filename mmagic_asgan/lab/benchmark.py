@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from .run_logs import metric_keys, read_scalars, series
+from .run_logs import metric_keys, probe_keys, read_scalars, series
 
 # Runs tools/train.py in this interpreter and reports the process's peak RSS.
 _CHILD = ('import resource, runpy, sys\n'
@@ -42,6 +42,9 @@ class RunResult:
     machine: Optional[str] = None
     test_command: Optional[List[str]] = None
     test_metrics: Dict[str, float] = field(default_factory=dict)
+    phase: Optional[str] = None
+    regime: Optional[str] = None
+    variant: Optional[str] = None
 
 
 def describe_machine() -> str:
@@ -120,7 +123,7 @@ def collect(result: RunResult) -> None:
     """Metric series, median seconds per iteration and GPU memory from the logs."""
     records = read_scalars(Path(result.work_dir))
     result.metrics = {k: series(records, k) for k in metric_keys(records, '/fid') +
-                      metric_keys(records, '/fd')}
+                      metric_keys(records, '/fd') + probe_keys(records)}
     times = [r['time'] for r in records if 'time' in r and 'iter' in r]
     if times:
         result.sec_per_iter = statistics.median(times[len(times) // 10:] or times)
@@ -232,7 +235,10 @@ def save(results: List[RunResult], path: Path) -> None:
 
 
 def load(path: Path) -> List[RunResult]:
-    return [RunResult(**r) for r in json.loads(Path(path).read_text())]
+    runs = [RunResult(**r) for r in json.loads(Path(path).read_text())]
+    for r in runs:  # JSON turns the iteration keys of the series into strings
+        r.metrics = {k: {int(i): v for i, v in s.items()} for k, s in r.metrics.items()}
+    return runs
 
 
 def threads_per_job(jobs: int) -> Optional[int]:

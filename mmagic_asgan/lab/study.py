@@ -1,0 +1,282 @@
+"""Studies: regimes x variants x seeds, run resumably, reported with confidence intervals.
+
+A study is described by a spec file (Python, read with MMEngine's ``Config``):
+
+* ``regimes``: name -> ``dict(config=..., cfg_options=[...])``, a training set-up
+  (e.g. the unstressed baseline, D without normalisation, limited data);
+* ``variants``: name -> what is added to a regime: ``hooks`` (appended to the
+  regime's ``custom_hooks``, e.g. ``RealSampleAttackHook`` or
+  ``R1GradientPenaltyHook``) and/or ``model`` (merged into the model config,
+  e.g. a spectrally normalised D); ``baseline`` adds nothing;
+* ``phases``: name -> ``dict(seeds=[...], runs={regime: [variant, ...]},
+  test_metric_runs={regime: [variant, ...]})``: e.g. ``dev`` (tuning seeds)
+  and ``heldout`` (the seeds reported, never looked at while tuning);
+* ``metric`` (logged during training), ``test_metric`` (tools/test.py on the
+  last checkpoint, for the runs ``test_metric_runs`` names), ``collapse_ratio``
+  (a run has collapsed if its final metric exceeds ``collapse_ratio`` times its
+  best), ``jobs``, ``threads``, ``out``.
+
+For each (regime, variant) a config is written next to the runs (``_base_`` =
+the regime's config, plus the variant), so every run is an ordinary
+``tools/train.py`` run whose config can be read back. Runs are recorded in
+``<out>/results.json`` as they finish; running a phase again skips the runs
+already there, so a study that outlasts a session continues where it stopped.
+"""
+import json
+import statistics
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+from mmengine.config import Config
+
+from . import benchmark as bm
+from .stats import compare
+
+ROOT = Path(__file__).resolve().parents[2]
+PROBE_KEYS = ('auc_clean', 'auc_adv_e2', 'auc_adv_e4', 'rel_drop_e2', 'rel_drop_e4',
+              'grad_norm_real', 'grad_norm_fake', 'grad_hf_share_real', 'grad_hf_share_fake')
+
+
+def load_spec(path: str) -> Config:
+    """Reads and checks a study spec."""
+    spec = Config.fromfile(path)
+    for key in ('name', 'regimes', 'variants', 'phases', 'metric'):
+        if key not in spec:
+            raise ValueError(f'study spec {path}: missing {key!r}')
+    for phase, body in spec.phases.items():
+        for regime, variants in body.runs.items():
+            if regime not in spec.regimes:
+                raise ValueError(f'study spec {path}: phase {phase} names regime {regime!r}, '
+                                 f'not one of {list(spec.regimes)}')
+            unknown = [v for v in variants if v not in spec.variants]
+            if unknown:
+                raise ValueError(f'study spec {path}: phase {phase}, regime {regime}: unknown '
+                                 f'variants {unknown}; known: {list(spec.variants)}')
+    return spec
+
+
+def variant_config(spec: Config, regime: str, variant: str, folder: Path) -> Path:
+    """Writes (idempotently) the config of ``variant`` on ``regime``."""
+    base = (ROOT / spec.regimes[regime].config).resolve()
+    body = spec.variants[variant]
+    lines = [f'# study {spec.name}: regime {regime}, variant {variant} (generated)',
+             f'_base_ = {str(base)!r}',
+             "custom_imports = dict(imports=['mmagic_asgan'], allow_failed_imports=False)"]
+    if body.get('hooks'):
+        hooks = [h.to_dict() if hasattr(h, 'to_dict') else dict(h) for h in body.hooks]
+        lines.append(f"custom_hooks = _base_.get('custom_hooks', []) + {hooks!r}")
+    if body.get('model'):
+        model = body.model.to_dict() if hasattr(body.model, 'to_dict') else dict(body.model)
+        lines.append(f'model = {model!r}')
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f'{regime}__{variant}.py'
+    text = '\n'.join(lines) + '\n'
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+    return path
+
+
+def plan(spec: Config, phase: str) -> List[Tuple[str, str, int]]:
+    """(regime, variant, seed), seed-major: every cell of seed s before seed s+1."""
+    if phase not in spec.phases:
+        raise ValueError(f'phase must be one of {list(spec.phases)}, got {phase!r}')
+    body = spec.phases[phase]
+    return [(regime, variant, seed) for seed in body.seeds
+            for regime, variants in body.runs.items() for variant in variants]
+
+
+def results_path(spec: Config) -> Path:
+    return ROOT / spec.get('out', f'results/{spec.name}') / 'results.json'
+
+
+def load_results(spec: Config) -> List[bm.RunResult]:
+    path = results_path(spec)
+    return bm.load(path) if path.exists() else []
+
+
+def run_phase(spec: Config, phase: str, jobs: Optional[int] = None,
+              work_root: Optional[Path] = None, limit: Optional[int] = None) -> List[bm.RunResult]:
+    """Runs the phase's runs that results.json lacks (at most ``limit``)."""
+    jobs = jobs or spec.get('jobs', 1)
+    threads = spec.get('threads', bm.threads_per_job(jobs))
+    work_root = Path(work_root or ROOT / 'work_dirs' / 'studies' / spec.name)
+    results = load_results(spec)
+    done = {(r.phase, r.regime, r.variant, r.seed) for r in results if r.returncode == 0}
+    results = [r for r in results if r.returncode == 0]  # failed runs are run again
+    todo = [item for item in plan(spec, phase) if (phase, ) + item not in done][:limit]
+    tests = spec.phases[phase].get('test_metric_runs', {})
+    lock = threading.Lock()
+    out = results_path(spec)
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    def run(item):
+        regime, variant, seed = item
+        config = variant_config(spec, regime, variant, work_root / 'configs')
+        label = f'{regime}/{variant}'
+        print(f'[study] start {phase} {label} seed {seed}', flush=True)
+        test_py = (ROOT / 'tools' / 'test.py' if spec.get('test_metric') and
+                   variant in tests.get(regime, []) else None)
+        r = bm.run_one(label, str(config.relative_to(ROOT) if config.is_relative_to(ROOT)
+                                  else config), seed,
+                       work_root / phase / regime / variant / f'seed{seed}',
+                       ROOT / 'tools' / 'train.py',
+                       list(spec.regimes[regime].get('cfg_options', [])), test_py, threads)
+        r.phase, r.regime, r.variant = phase, regime, variant
+        status = f'FAILED ({r.returncode}): see {r.work_dir}' if r.returncode else 'done'
+        print(f'[study] {status} {phase} {label} seed {seed} ({r.wall_s:.0f} s)', flush=True)
+        with lock:
+            results.append(r)
+            bm.save(results, out)
+        return r
+
+    with ThreadPoolExecutor(jobs) as pool:
+        list(pool.map(run, todo))
+    return results
+
+
+# ----------------------------------------------------------------------- report
+def final_best(run: bm.RunResult, metric: str) -> Optional[Tuple[float, float]]:
+    values = run.metrics.get(metric)
+    if not values:
+        return None
+    ordered = [values[k] for k in sorted(values)]
+    return ordered[-1], min(ordered)
+
+
+def cell_runs(results: List[bm.RunResult], phase: str, regime: str,
+              variant: str) -> List[bm.RunResult]:
+    return sorted((r for r in results if r.phase == phase and r.regime == regime and
+                   r.variant == variant and r.returncode == 0), key=lambda r: r.seed)
+
+
+def summarize_phase(spec: Config, results: List[bm.RunResult], phase: str) -> List[dict]:
+    """One row per (regime, variant) of the phase: metric final/best, test
+    metric, collapse rate, s/iter ratio to the regime's baseline, differences
+    to the baseline with 95% bootstrap CIs and Welch's p, probe means."""
+    metric, test_metric = spec.metric, spec.get('test_metric')
+    ratio = spec.get('collapse_ratio', 2.0)
+    rows = []
+    for regime, variants in spec.phases[phase].runs.items():
+        base_runs = cell_runs(results, phase, regime, 'baseline')
+        base_final = [fb[0] for fb in (final_best(r, metric) for r in base_runs) if fb]
+        base_test = [r.test_metrics[test_metric] for r in base_runs
+                     if test_metric in r.test_metrics]
+        base_spi = statistics.median([r.sec_per_iter for r in base_runs if r.sec_per_iter] or
+                                     [float('nan')])
+        for variant in variants:
+            runs = cell_runs(results, phase, regime, variant)
+            fbs = [fb for fb in (final_best(r, metric) for r in runs) if fb]
+            finals, bests = [f for f, _ in fbs], [b for _, b in fbs]
+            tests = [r.test_metrics[test_metric] for r in runs if test_metric in r.test_metrics]
+            spis = [r.sec_per_iter for r in runs if r.sec_per_iter]
+            row = dict(regime=regime, variant=variant, seeds=[r.seed for r in runs],
+                       final=compare(finals, base_final), best=compare(bests, []),
+                       collapsed=sum(f > ratio * b for f, b in fbs), n=len(fbs),
+                       test=compare(tests, base_test) if tests else None,
+                       sec_per_iter=statistics.median(spis) if spis else None)
+            row['time_ratio'] = (row['sec_per_iter'] / base_spi
+                                 if row['sec_per_iter'] and base_spi == base_spi else None)
+            row['probe'] = {}
+            for key in PROBE_KEYS:
+                values = [list(r.metrics[f'probe/{key}'].values())[-1] for r in runs
+                          if r.metrics.get(f'probe/{key}')]
+                if values:
+                    row['probe'][key] = compare(values, [])
+            rows.append(row)
+    return rows
+
+
+def _ms(c: Optional[dict], digits: int = 1) -> str:
+    if not c or c.get('mean') is None:
+        return 'n/a'
+    return f"{c['mean']:.{digits}f} +- {c['std']:.{digits}f}"
+
+
+def _diff(c: Optional[dict], digits: int = 1) -> str:
+    if not c or c.get('diff') is None:
+        return ''
+    p = f", p={c['p']:.2f}" if c.get('p') is not None else ''
+    return (f"{c['diff']:+.{digits}f} [{c['ci_low']:+.{digits}f}, {c['ci_high']:+.{digits}f}]"
+            f"{p}")
+
+
+def markdown(spec: Config, rows: List[dict], phase: str) -> str:
+    metric, test_metric = spec.metric, spec.get('test_metric')
+    head = (f'| regime | variant | n | final {metric} | diff to baseline [95% CI] | best {metric} '
+            f'| collapsed | {test_metric} (last ckpt) | diff to baseline [95% CI] | s/iter | '
+            'cost vs baseline |')
+    lines = [head, '|' + '---|' * 11]
+    for r in rows:
+        spi = f"{r['sec_per_iter']:.3f}" if r['sec_per_iter'] else 'n/a'
+        ratio = f"{r['time_ratio']:.2f}x" if r['time_ratio'] else 'n/a'
+        test = (f"{_ms(r['test'])} (n={r['test']['n']})" if r['test'] else 'not scored')
+        lines.append(f"| {r['regime']} | {r['variant']} | {r['n']} | {_ms(r['final'])} | "
+                     f"{_diff(r['final'])} | {_ms(r['best'])} | {r['collapsed']}/{r['n']} | "
+                     f"{test} | {_diff(r['test'])} | {spi} | {ratio} |")
+    probe_head = '| regime | variant | ' + ' | '.join(PROBE_KEYS) + ' |'
+    probe_lines = [probe_head, '|' + '---|' * (2 + len(PROBE_KEYS))]
+    for r in rows:
+        if r['probe']:
+            probe_lines.append(f"| {r['regime']} | {r['variant']} | " + ' | '.join(
+                _ms(r['probe'].get(k), 3) for k in PROBE_KEYS) + ' |')
+    return (f'### Phase `{phase}` (seeds {spec.phases[phase].seeds})\n\n' + '\n'.join(lines) +
+            '\n\nD at the end of training (`DiscriminatorProbeHook`, held-out reals and fixed '
+            'fakes; mean +- std over seeds):\n\n' + '\n'.join(probe_lines) + '\n')
+
+
+def plot_phase(spec: Config, results: List[bm.RunResult], phase: str, out: Path) -> Path:
+    """The metric over iterations, mean and min-max band over seeds, one panel
+    per regime, one colour per variant."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    from .run_logs import aggregate
+    runs_by_regime = spec.phases[phase].runs
+    fig, axes = plt.subplots(1, len(runs_by_regime), figsize=(4.6 * len(runs_by_regime), 3.8),
+                             squeeze=False)
+    colours = {v: f'C{i}' for i, v in enumerate(spec.variants)}
+    for ax, (regime, variants) in zip(axes[0], runs_by_regime.items()):
+        for variant in variants:
+            runs = [r for r in cell_runs(results, phase, regime, variant)
+                    if r.metrics.get(spec.metric)]
+            agg = aggregate([r.metrics[spec.metric] for r in runs])
+            if agg is None:
+                continue
+            steps, mean, low, high = agg
+            ax.plot(steps, mean, color=colours[variant], label=f'{variant} (n={len(runs)})')
+            ax.fill_between(steps, low, high, color=colours[variant], alpha=0.15)
+        ax.set_title(regime)
+        ax.set_xlabel('iteration')
+        ax.set_ylabel(spec.metric)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+def report(spec: Config, phases: Optional[List[str]] = None) -> Dict[str, List[dict]]:
+    """Writes ``<out>/results.md``, ``summary.json`` and ``<phase>.png``."""
+    results = load_results(spec)
+    out = results_path(spec).parent
+    phases = phases or [p for p in spec.phases if any(r.phase == p for r in results)]
+    summary, sections = {}, []
+    for phase in phases:
+        rows = summarize_phase(spec, results, phase)
+        summary[phase] = rows
+        sections.append(markdown(spec, rows, phase))
+        plot_phase(spec, results, phase, out / f'{phase}.png')
+    machines = ', '.join(sorted({r.machine or 'not recorded' for r in results}))
+    commands = '\n'.join(' '.join(['python', 'tools/train.py'] + r.command[4:]) for r in results)
+    (out / 'results.md').write_text(
+        f'# Study `{spec.name}`\n\nMachine: {machines}. Metric: {spec.metric} over training; '
+        f'collapse: final > {spec.get("collapse_ratio", 2.0)} x best. Differences are to the '
+        'same regime\'s baseline: mean difference with a 95% percentile bootstrap interval '
+        "over seeds and Welch's p.\n\n" + '\n'.join(sections) +
+        f'\n<details><summary>Every run\'s command</summary>\n\n```\n{commands}\n```\n</details>\n')
+    (out / 'summary.json').write_text(json.dumps(summary, indent=1))
+    return summary

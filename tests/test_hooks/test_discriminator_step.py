@@ -1,0 +1,224 @@
+"""DiscriminatorStepHook: the real batch is attacked at D's own call, with D's own
+arguments, for every way MMagic models hand reals to D; what cannot be handled is
+refused before anything is trained."""
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from helpers import (SMALL_DCGAN, as_config_body, grow_scale_overrides, model_state, scalars,
+                     tiny_overrides, train, write_config)
+from mmagic.registry import HOOKS, MODELS
+from mmagic_asgan.hooks import RealSampleAttackHook
+from mmagic_asgan.hooks.discriminator_step import (RealCall, find_tensor, locate_real_batch,
+                                                   resolve_input_range)
+
+
+def spy_on_attacks(monkeypatch):
+    """Records, for each D step, the intercepted call (real batch shape and the
+    arguments besides it) and the arguments of every D call the attack made."""
+    steps = []
+    original = RealSampleAttackHook.replace_input
+
+    def replace_input(self, call: RealCall):
+        d_calls = []
+        handle = call.module.register_forward_pre_hook(
+            lambda m, args, kwargs: d_calls.append((args[0].shape, args[1:], dict(kwargs))),
+            with_kwargs=True)
+        try:
+            result = original(self, call)
+        finally:
+            handle.remove()
+        steps.append(dict(real_shape=tuple(call.real.shape), args=call.args[1:],
+                          kwargs=dict(call.kwargs), attack_calls=d_calls))
+        return result
+
+    monkeypatch.setattr(RealSampleAttackHook, 'replace_input', replace_input)
+    return steps
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        return torch.equal(torch.as_tensor(a), torch.as_tensor(b))
+    return a == b
+
+
+def test_pggan_reals_are_attacked_at_their_scale_with_ds_own_arguments(tmp_path, image_folder,
+                                                                       monkeypatch):
+    steps = spy_on_attacks(monkeypatch)
+    overrides = grow_scale_overrides(image_folder, 128, (4, 8, 16, 32, 64, 128), iters=6)
+    body = as_config_body(epsilon=4 / 255, mode='replace', log_interval=1)
+    cfg = write_config(tmp_path / 'pggan.py',
+                       'mmagic::pggan/pggan_8xb4-12Mimgs_celeba-cropped-128x128.py', body,
+                       overrides)
+    train(cfg, tmp_path / 'work')
+    assert len(steps) == 6
+    scales = [s['kwargs']['curr_scale'] for s in steps]
+    weights = [float(s['kwargs']['transition_weight']) for s in steps]
+    assert len(set(scales)) >= 2  # two scales
+    assert any(0 < w < 1 for w in weights)  # during a transition
+    for step in steps:
+        size = step['kwargs']['curr_scale']
+        assert step['real_shape'][-2:] == (size, size)  # the resized inputs, not gt_img
+        assert step['attack_calls'], 'the attack called D'
+        for shape, args, kwargs in step['attack_calls']:
+            assert shape == step['real_shape'] and args == step['args']
+            assert kwargs.keys() == step['kwargs'].keys()
+            assert all(_same(kwargs[k], step['kwargs'][k]) for k in kwargs)
+    records = scalars(tmp_path / 'work')
+    assert all(r['asgan_pert_norm'] > 0 for r in records)
+
+
+def test_conditional_model_attack_passes_the_labels(tmp_path, labelled_image_folder,
+                                                    monkeypatch):
+    steps = spy_on_attacks(monkeypatch)
+    overrides = tiny_overrides(labelled_image_folder, 32, iters=2, batch_size=4)
+    cfg = write_config(
+        tmp_path / 'proj.py',
+        'mmagic::sngan_proj/sngan-proj_woReLUinplace_lr2e-4-ndisc5-1xb64_cifar10-32x32.py',
+        as_config_body(epsilon=4 / 255, log_interval=1), overrides)
+    train(cfg, tmp_path / 'work')
+    assert len(steps) == 2
+    for step in steps:
+        labels = step['kwargs']['label']
+        assert labels.shape == (4, ) and set(labels.tolist()) <= {0, 1}
+        assert all(torch.equal(kwargs['label'], labels) for _, _, kwargs in step['attack_calls'])
+
+
+# ----------------------------------------------------------------- refusals
+def _fake_runner(model):
+    return SimpleNamespace(model=model, hooks=[], max_iters=10)
+
+
+def _small_dcgan(**preprocessor):
+    return MODELS.build(dict(
+        type='DCGAN', noise_size=8, data_preprocessor=dict(type='DataPreprocessor', **preprocessor),
+        generator=dict(type='DCGANGenerator', output_scale=16, base_channels=16),
+        discriminator=dict(type='DCGANDiscriminator', input_scale=16, output_scale=4,
+                           out_channels=1, base_channels=8)))
+
+
+def test_input_range_from_the_preprocessor_or_explicit_or_refused():
+    low, high = resolve_input_range(_small_dcgan(), None)
+    assert torch.allclose(low, torch.tensor([-1.0])) and torch.allclose(high, torch.tensor([1.0]))
+    low, high = resolve_input_range(_small_dcgan(mean=[0, 50, 100], std=[1, 2, 4]), None)
+    assert torch.allclose(high, torch.tensor([255.0, 102.5, 38.75]))
+    raw = _small_dcgan(mean=None, std=None)
+    hook = HOOKS.build(dict(type='RealSampleAttackHook'))
+    with pytest.raises(RuntimeError, match='cannot tell the scale of the images D sees.*input_range'):
+        hook.before_train(_fake_runner(raw))
+    hook = HOOKS.build(dict(type='RealSampleAttackHook', input_range=(0, 255)))
+    hook.before_train(_fake_runner(raw))
+    scale, lower, upper = hook.loss.input_range(torch.zeros(1))
+    assert float(scale) == 255.0 and float(lower) == 0.0 and float(upper) == 255.0
+
+
+@pytest.mark.parametrize('bad', [(1, 1), (2, 0), 'x', (0, 1, 2), ((0, 0), (1, -1))])
+def test_bad_input_range_fails_at_build(bad):
+    with pytest.raises(ValueError, match='input_range must be'):
+        HOOKS.build(dict(type='RealSampleAttackHook', input_range=bad))
+
+
+def test_a_model_that_never_calls_d_on_its_reals_is_refused_before_any_update(tmp_path,
+                                                                              image_folder,
+                                                                              monkeypatch):
+    from mmengine.optim import OptimWrapper
+    from mmagic.models.editors.dcgan.dcgan import DCGAN
+
+    @MODELS.register_module(force=True)
+    class CloningDCGAN(DCGAN):  # calls D on a copy of the reals
+
+        def train_discriminator(self, inputs, data_samples, optimizer_wrapper):
+            data_samples.gt_img = data_samples.gt_img.clone()
+            return super().train_discriminator(inputs, data_samples, optimizer_wrapper)
+
+    overrides = tiny_overrides(image_folder, 32, iters=2, batch_size=4, grayscale=True)
+    overrides['model'] = dict(type='CloningDCGAN')
+    cfg = write_config(tmp_path / 'cloning.py', SMALL_DCGAN, as_config_body(epsilon=0.05),
+                       overrides)
+    steps = []
+    original_step = OptimWrapper.step
+    monkeypatch.setattr(OptimWrapper, 'step',
+                        lambda self, **kw: steps.append(1) or original_step(self, **kw))
+    with pytest.raises(RuntimeError, match='CloningDCGAN.train_discriminator never called its '
+                       'discriminator on the real batch'):
+        train(cfg, tmp_path / 'work')
+    assert steps == []  # refused at the first D step, before its update
+
+
+def test_two_d_step_hooks_on_one_model_are_refused():
+    model = _small_dcgan()
+    HOOKS.build(dict(type='RealSampleAttackHook')).before_train(_fake_runner(model))
+    with pytest.raises(RuntimeError, match='already has RealSampleAttackHook'):
+        HOOKS.build(dict(type='R1GradientPenaltyHook')).before_train(_fake_runner(model))
+
+
+@pytest.mark.parametrize('model_type,reason', [('SinGAN', 'model.reals'),
+                                               ('MSPIEStyleGAN2', 'resizes the real batch')])
+def test_unsupported_models_are_refused_at_before_train(model_type, reason):
+    cls = MODELS.get(model_type)
+
+    class Stub(cls):  # the class is what is refused; no need to build the networks
+        def __init__(self):
+            torch.nn.Module.__init__(self)
+            self.discriminator = torch.nn.Conv2d(1, 1, 1)
+
+    hook = HOOKS.build(dict(type='RealSampleAttackHook'))
+    with pytest.raises(RuntimeError, match=f'Stub is not supported: .*{reason}'):
+        hook.before_train(_fake_runner(Stub()))
+
+
+# --------------------------------------------------------------- mechanics
+def test_locate_and_find_the_real_batch():
+    x = torch.zeros(2, 3, 4, 4)
+    assert locate_real_batch(x, None) is x
+    assert locate_real_batch({}, SimpleNamespace(gt_img=x)) is x
+    assert locate_real_batch({'img': x}, SimpleNamespace()) is x
+    assert locate_real_batch({'img': x}, SimpleNamespace(gt_img=x + 1), 'inputs.img') is x
+    assert locate_real_batch({}, SimpleNamespace()) is None
+    assert find_tensor((x, 3), {}, x) == 0 and find_tensor((1, ), dict(img=x), x) == 'img'
+    assert find_tensor((x.detach(), ), {}, x) == 0  # same storage and shape
+    assert find_tensor((x.clone(), ), {}, x) is None
+    with pytest.raises(ValueError, match='real_batch must be one of'):
+        HOOKS.build(dict(type='RealSampleAttackHook', real_batch='gt'))
+
+
+def test_logged_loss_is_the_total_d_loss(tmp_path, image_folder):
+    overrides = tiny_overrides(image_folder, 32, iters=2, batch_size=4, grayscale=True)
+    cfg = write_config(tmp_path / 'mix.py', SMALL_DCGAN, as_config_body(epsilon=0.05), overrides)
+    train(cfg, tmp_path / 'work')
+    for r in scalars(tmp_path / 'work'):
+        total = r['loss_disc_fake'] + r['loss_disc_real'] + r['loss_asgan']
+        assert r['loss'] == pytest.approx(total, rel=1e-5)
+
+
+def test_r1_hook_penalty_and_log(tmp_path, image_folder):
+    """R1 on a linear D has the closed form gamma / 2 * ||w||^2; through the
+    runner, loss_r1 is logged and in the total."""
+    from mmagic_asgan.hooks import R1GradientPenaltyHook
+    w = torch.randn(1, 1, 4, 4)
+    d = torch.nn.Conv2d(1, 1, 4, bias=False)
+    d.weight.data.copy_(w)
+    x = torch.rand(3, 1, 4, 4)
+    hook = R1GradientPenaltyHook(gamma=3.0)
+    call = RealCall(d, (x, ), {}, 0)
+    leaf = hook.replace_input(call)
+    assert torch.equal(leaf, x) and leaf.requires_grad and leaf is not x
+    penalty = hook.extra_loss(call, d(leaf))['loss_r1']
+    torch.testing.assert_close(penalty, 1.5 * w.pow(2).sum())
+    assert penalty.requires_grad  # create_graph: D's parameters get its gradient
+    for bad in (0, -1.0, True):
+        with pytest.raises(ValueError, match='gamma must be'):
+            R1GradientPenaltyHook(gamma=bad)
+    overrides = tiny_overrides(image_folder, 32, iters=2, batch_size=4, grayscale=True)
+    body = as_config_body(gamma=10.0).replace('RealSampleAttackHook', 'R1GradientPenaltyHook')
+    cfg = write_config(tmp_path / 'r1.py', SMALL_DCGAN, body, overrides)
+    runner = train(cfg, tmp_path / 'work')
+    for r in scalars(tmp_path / 'work'):
+        assert r['loss_r1'] > 0
+        assert r['loss'] == pytest.approx(r['loss_disc_fake'] + r['loss_disc_real'] +
+                                          r['loss_r1'], rel=1e-5)
+    stock = write_config(tmp_path / 'stock.py', SMALL_DCGAN, '', overrides)
+    with pytest.raises(AssertionError, match='differ'):  # the penalty changes training
+        from helpers import assert_same_state
+        assert_same_state(model_state(runner), model_state(train(stock, tmp_path / 'stock')))

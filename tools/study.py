@@ -1,0 +1,34 @@
+"""Run a study (regimes x variants x seeds) resumably, or report it.
+
+Examples:
+    python tools/study.py configs/asgan/studies/stress_fmnist.py --phase dev --jobs 2
+    python tools/study.py configs/asgan/studies/stress_fmnist.py --report
+The spec format and the resumption rule: mmagic_asgan/lab/study.py.
+"""
+import argparse
+import sys
+from typing import List, Optional
+
+from mmagic_asgan.lab import study
+
+
+def main(argv: Optional[List[str]] = None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('spec', help='the study spec (a Python config file)')
+    parser.add_argument('--phase', nargs='+', help='phases to run, in order (e.g. dev heldout)')
+    parser.add_argument('--jobs', type=int, help='runs at a time (default: the spec\'s)')
+    parser.add_argument('--limit', type=int, help='run at most this many missing runs')
+    parser.add_argument('--report', action='store_true',
+                        help='write results.md, summary.json and the figures')
+    args = parser.parse_args(argv)
+    spec = study.load_spec(args.spec)
+    if not args.phase and not args.report:
+        raise SystemExit('nothing to do: give --phase and/or --report')
+    for phase in args.phase or []:
+        study.run_phase(spec, phase, args.jobs, limit=args.limit)
+    if args.report or args.phase:
+        return study.report(spec)
+
+
+if __name__ == '__main__':
+    main(sys.argv[1:])
