@@ -20,8 +20,8 @@ PY="$1"; VERSION="$2"; WHEEL_DIR="$3"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
-echo "[build_mmcv] setuptools<70 for the build only"
-"$PY" -m pip install --disable-pip-version-check -q --no-deps --target "$WORK/build_setuptools" "setuptools<70"
+echo "[build_mmcv] setuptools<70 (and a wheel with bdist_wheel) for the build only"
+"$PY" -m pip install --disable-pip-version-check -q --no-deps --target "$WORK/build_setuptools" "setuptools<70" "wheel<0.46"
 export PYTHONPATH="$WORK/build_setuptools${PYTHONPATH:+:$PYTHONPATH}"
 
 echo "[build_mmcv] fetching the mmcv $VERSION source release"

@@ -81,7 +81,7 @@ def test_conditional_model_attack_passes_the_labels(tmp_path, labelled_image_fol
     assert len(steps) == 2
     for step in steps:
         labels = step['kwargs']['label']
-        assert labels.shape == (4, ) and set(labels.tolist()) <= {0, 1}
+        assert labels.numel() == 4 and set(labels.flatten().tolist()) <= {0, 1}
         assert all(torch.equal(kwargs['label'], labels) for _, _, kwargs in step['attack_calls'])
 
 
