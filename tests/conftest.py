@@ -8,7 +8,7 @@ os.environ.setdefault('OMP_NUM_THREADS', '2')
 import mmagic_asgan  # noqa: E402,F401  (fixes and registrations, as custom_imports would)
 from mmagic.utils import register_all_modules  # noqa: E402
 
-from helpers import make_image_folder  # noqa: E402
+from helpers import load_tool, make_image_folder  # noqa: E402
 
 register_all_modules(init_default_scope=True)
 
@@ -23,3 +23,14 @@ def image_folder(tmp_path_factory):
 def labelled_image_folder(tmp_path_factory):
     """Two class folders of 8 images each (for class-conditional models)."""
     return make_image_folder(tmp_path_factory.mktemp('images_2class'), num_classes=2)
+
+
+@pytest.fixture(scope='session')
+def fd_classifier(tmp_path_factory):
+    """A SmallCNN for ClassifierFD, trained on 2 x 40 grey images (its result dict):
+    a cheap metric for tests that only need *a* FD in the logs (Inception FID's
+    2048-d matrix square root costs ~15 s a call on this CPU)."""
+    root = tmp_path_factory.mktemp('fd')
+    folder = make_image_folder(root / 'imgs', num_classes=2, per_class=40, channels=1)
+    return load_tool('train_fd_classifier').main(
+        [str(folder), '--channels', '1', '--epochs', '2', '--out', str(root / 'clf.pth')])

@@ -7,9 +7,10 @@
 #   bash tools/cpu_study.sh eps       # FGSM epsilon sweep, seed 0, FD-SmallCNN -> results/fmnist_cpu_eps
 #   bash tools/cpu_study.sh overhead  # s/iter: baseline, plug-in disabled, free; 3 repeats
 #                                     # -> results/fmnist_cpu_overhead
-#   bash tools/cpu_study.sh stress    # the stress study (configs/asgan/studies/stress_fmnist.py):
-#                                     # pilot, dev and held-out phases, resumable, then its report
-#                                     # and the cost instrument -> results/stress_fmnist
+#   bash tools/cpu_study.sh stress [PHASE...]  # the stress study (configs/asgan/studies/
+#                                     # stress_fmnist.py): its phases (default: all the spec
+#                                     # defines, in order), resumable, then its report and the
+#                                     # cost instrument -> results/stress_fmnist
 #
 # Sets up the environment, prepares the data and trains the FD-SmallCNN classifier when missing.
 # Runs one training at a time (all cores), seed-major, so variants interleave in time.
@@ -21,6 +22,8 @@ source "${ASGAN_VENV:-$ROOT/.venv}/bin/activate"
 bash tools/misc/prepare_fashion_mnist.sh test
 python tools/prepare_data.py subset data/fashion-mnist/train --num 1000 --seed 0 \
   --out data/fashion-mnist/train-1k
+python tools/prepare_data.py subset data/fashion-mnist/train --num 250 --seed 0 \
+  --out data/fashion-mnist/train-250
 CLASSIFIER=work_dirs/fd_classifier/fashion-mnist-smallcnn.pth
 if [[ ! -f $CLASSIFIER ]]; then
   python tools/train_fd_classifier.py data/fashion-mnist/train --test-data data/fashion-mnist/test \
@@ -50,7 +53,11 @@ case "${1:-}" in
       --out results/fmnist_cpu_overhead ;;
   stress)
     SPEC=configs/asgan/studies/stress_fmnist.py
-    python tools/study.py "$SPEC" --phase pilot dev heldout
+    shift
+    PHASES=("$@")
+    [[ ${#PHASES[@]} -gt 0 ]] || mapfile -t PHASES < <(python -c \
+      "from mmengine.config import Config; print(*Config.fromfile('$SPEC').phases, sep='\n')")
+    python tools/study.py "$SPEC" --phase "${PHASES[@]}"
     OMP_NUM_THREADS=2 python tools/analysis/step_cost.py "$SPEC" --regime unstressed \
       --variants AS-FGSM-mix-score AS-FGSM-mix-loss R1-g1 --repeats 200 \
       --out results/stress_fmnist/cost.json ;;

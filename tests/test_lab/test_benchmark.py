@@ -6,15 +6,17 @@ from helpers import (SMALL_DCGAN, as_config_body, load_tool, tiny_overrides, wit
                      write_config)
 
 
-def test_benchmark_runs_tests_tabulates_and_retabulates(tmp_path, image_folder):
+def test_benchmark_runs_tests_tabulates_and_retabulates(tmp_path, image_folder,
+                                                        fd_classifier):
     overrides = tiny_overrides(image_folder, 32, iters=2, batch_size=4, grayscale=True)
-    with_validation(overrides, dict(type='OfflineFID', prefix='FID-4', fake_nums=4, real_nums=4,
-                                    sample_model='orig', cache_dir=str(tmp_path / 'cache')))
+    with_validation(overrides, dict(type='ClassifierFD', prefix='FD-4', fake_nums=4, real_nums=4,
+                                    sample_model='orig', classifier=fd_classifier['path'],
+                                    cache_dir=str(tmp_path / 'cache')))
     base = write_config(tmp_path / 'base.py', SMALL_DCGAN, '', overrides)
     as_cfg = write_config(tmp_path / 'as.py', SMALL_DCGAN, as_config_body(epsilon=0.03), overrides)
     tool = load_tool('benchmark')
     rows = tool.main(['--configs', str(base), str(as_cfg), '--labels', 'baseline', 'AS',
-                      '--seeds', '0', '1', '--metric', 'FID-4/fid', '--test-metric', 'FID-4/fid',
+                      '--seeds', '0', '1', '--metric', 'FD-4/fd', '--test-metric', 'FD-4/fd',
                       '--jobs', '2', '--work-root', str(tmp_path / 'runs'),
                       '--out', str(tmp_path / 'b')])
     assert [r['label'] for r in rows] == ['baseline', 'AS']
@@ -28,13 +30,13 @@ def test_benchmark_runs_tests_tabulates_and_retabulates(tmp_path, image_folder):
     assert all(r['threads'] >= 1 and 'iter_2.pth' in ' '.join(r['test_command']) for r in runs)
     assert (tmp_path / 'b' / 'results.png').exists()
     md = (tmp_path / 'b' / 'results.md').read_text()
-    assert 'FID-4/fid (last ckpt)' in md and 'tools/test.py' in md and 'Machine: ' in md
+    assert 'FD-4/fd (last ckpt)' in md and 'tools/test.py' in md and 'Machine: ' in md
     assert all('-core CPU' in r['machine'] for r in runs)
     again = tool.main(['--from-results', str(tmp_path / 'b' / 'results.json'), '--metric',
-                       'FID-4/fid', '--test-metric', 'FID-4/fid', '--out', str(tmp_path / 'b2')])
+                       'FD-4/fd', '--test-metric', 'FD-4/fd', '--out', str(tmp_path / 'b2')])
     assert again == rows
     only = tool.main(['--from-results', str(tmp_path / 'b' / 'results.json'), '--keep', 'AS',
-                      '--seeds', '1', '--metric', 'FID-4/fid', '--out', str(tmp_path / 'b3')])
+                      '--seeds', '1', '--metric', 'FD-4/fd', '--out', str(tmp_path / 'b3')])
     assert [(r['label'], r['seeds']) for r in only] == [('AS', [1])]
 
 

@@ -5,17 +5,18 @@ from helpers import SMALL_DCGAN, load_tool, tiny_overrides, with_validation, wri
 from mmagic_asgan.lab import study
 
 
-def _spec(tmp_path, image_folder):
+def _spec(tmp_path, image_folder, fd_classifier):
     overrides = tiny_overrides(image_folder, 32, iters=2, batch_size=4, grayscale=True)
-    with_validation(overrides, dict(type='OfflineFID', prefix='FID-4', fake_nums=4, real_nums=4,
-                                    sample_model='orig', cache_dir=str(tmp_path / 'cache')))
+    with_validation(overrides, dict(type='ClassifierFD', prefix='FD-4', fake_nums=4, real_nums=4,
+                                    sample_model='orig', classifier=fd_classifier['path'],
+                                    cache_dir=str(tmp_path / 'cache')))
     regime = write_config(tmp_path / 'regime.py', SMALL_DCGAN, '', overrides)
     spec = tmp_path / 'spec.py'
     spec.write_text(f'''
 name = 'tiny'
 out = {str(tmp_path / 'results')!r}
-metric = 'FID-4/fid'
-test_metric = 'FID-4/fid'
+metric = 'FD-4/fd'
+test_metric = 'FD-4/fd'
 jobs = 2
 threads = 1
 regimes = dict(plain=dict(config={str(regime)!r}),
@@ -24,39 +25,40 @@ regimes = dict(plain=dict(config={str(regime)!r}),
 variants = dict(baseline=dict(),
                 AS=dict(hooks=[dict(type='RealSampleAttackHook', epsilon=0.03)]),
                 R1=dict(hooks=[dict(type='R1GradientPenaltyHook', gamma=1.0)]))
-phases = dict(dev=dict(seeds=[0, 1], runs=dict(plain=['baseline', 'AS', 'R1'],
-                                               fast=['baseline', 'AS']),
-                       test_metric_runs=dict(plain=['baseline', 'AS'])))
+phases = dict(dev=dict(seeds=[0, 1], runs=dict(plain=['baseline', 'R1'], fast=['baseline']),
+                       test_metric_runs=dict(plain=['R1'])))
 ''')
     return spec
 
 
-def test_study_runs_resumes_and_reports(tmp_path, image_folder):
-    spec_path = _spec(tmp_path, image_folder)
+def test_study_runs_resumes_and_reports(tmp_path, image_folder, fd_classifier):
+    spec_path = _spec(tmp_path, image_folder, fd_classifier)
     spec = study.load_spec(str(spec_path))
-    assert study.plan(spec, 'dev')[:5] == [('plain', 'baseline', 0), ('plain', 'AS', 0),
-                                           ('plain', 'R1', 0), ('fast', 'baseline', 0),
-                                           ('fast', 'AS', 0)]
+    assert study.plan(spec, 'dev') == [('plain', 'baseline', 0), ('plain', 'R1', 0),
+                                       ('fast', 'baseline', 0), ('plain', 'baseline', 1),
+                                       ('plain', 'R1', 1), ('fast', 'baseline', 1)]
+    generated = study.variant_config(spec, 'plain', 'AS', tmp_path / 'generated').read_text()
+    assert "_base_.get('custom_hooks', []) + [{'type': 'RealSampleAttackHook'" in generated
     tool = load_tool('study')
     work = tmp_path / 'runs'
-    study.run_phase(spec, 'dev', work_root=work, limit=3)  # a session that stops early
-    assert len(json.loads((tmp_path / 'results' / 'results.json').read_text())) == 3
-    results = study.run_phase(spec, 'dev', work_root=work)  # continues: 7 more, not 10
-    assert len(results) == 10 and all(r.returncode == 0 for r in results)
-    assert {(r.regime, r.variant, r.seed) for r in results} == {
-        (g, v, s) for g, vs in dict(plain=['baseline', 'AS', 'R1'],
-                                    fast=['baseline', 'AS']).items() for v in vs for s in (0, 1)}
-    generated = (work / 'configs' / 'plain__AS.py').read_text()
-    assert "_base_.get('custom_hooks', []) + [{'type': 'RealSampleAttackHook'" in generated
+    study.run_phase(spec, 'dev', work_root=work, limit=2)  # a session that stops early
+    assert len(json.loads((tmp_path / 'results' / 'results.json').read_text())) == 2
+    results = study.run_phase(spec, 'dev', work_root=work)  # continues: 4 more, not 6
+    assert len(results) == 6 and all(r.returncode == 0 for r in results)
+    first = {(r.regime, r.variant, r.seed) for r in results[:2]}
+    assert first == set(study.plan(spec, 'dev')[:2])  # kept, not run again
+    assert {(r.regime, r.variant, r.seed) for r in results} == set(study.plan(spec, 'dev'))
+    r1_log = next(work.glob('dev/plain/R1/seed0/*/vis_data/scalars.json')).read_text()
+    assert 'loss_r1' in r1_log  # the variant's hook trained
     fast = next(r for r in results if r.regime == 'fast')
     assert 'optim_wrapper.discriminator.optimizer.lr=0.001' in fast.command
     scored = {(r.regime, r.variant) for r in results if r.test_metrics}
-    assert scored == {('plain', 'baseline'), ('plain', 'AS')}
+    assert scored == {('plain', 'R1')}
     summary = tool.main([str(spec_path), '--report'])
     rows = {(r['regime'], r['variant']): r for r in summary['dev']}
-    assert rows[('plain', 'AS')]['n'] == 2 and rows[('plain', 'AS')]['final']['ci_low'] is not None
+    assert rows[('plain', 'R1')]['n'] == 2 and rows[('plain', 'R1')]['final']['ci_low'] is not None
     assert rows[('plain', 'baseline')]['final']['diff'] == 0.0
-    assert rows[('plain', 'AS')]['test']['n'] == 2 and rows[('fast', 'AS')]['test'] is None
-    assert rows[('plain', 'AS')]['time_ratio'] > 0
+    assert rows[('plain', 'R1')]['test']['n'] == 2 and rows[('fast', 'baseline')]['test'] is None
+    assert rows[('plain', 'R1')]['time_ratio'] > 0
     md = (tmp_path / 'results' / 'results.md').read_text()
     assert '95% CI' in md and 'plain | R1 | 2 |' in md and (tmp_path / 'results' / 'dev.png').exists()

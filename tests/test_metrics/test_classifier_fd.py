@@ -3,18 +3,13 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import (SMALL_DCGAN, load_tool, make_image_folder, scalars, tiny_overrides, train,
-                     with_validation, write_config)
+from helpers import SMALL_DCGAN, scalars, tiny_overrides, train, with_validation, write_config
 from mmagic.registry import METRICS
 
 
 @pytest.fixture(scope='module')
-def classifier(tmp_path_factory):
-    root = tmp_path_factory.mktemp('fd')
-    folder = make_image_folder(root / 'imgs', num_classes=2, per_class=40, channels=1)
-    result = load_tool('train_fd_classifier').main(
-        [str(folder), '--channels', '1', '--epochs', '2', '--out', str(root / 'clf.pth')])
-    return result
+def classifier(fd_classifier):
+    return fd_classifier
 
 
 def test_classifier_is_trained_and_reports_accuracy(classifier):

@@ -22,6 +22,8 @@ regimes = dict(
         config='configs/asgan/stress/dcgan-fmnist-nonorm-d_1xb32-2kiters_fashion-mnist-32x32.py'),
     data1k=dict(
         config='configs/asgan/stress/dcgan-fmnist-data1k_1xb32-2kiters_fashion-mnist-32x32.py'),
+    data250=dict(
+        config='configs/asgan/stress/dcgan-fmnist-data250_1xb32-2kiters_fashion-mnist-32x32.py'),
     aggressive=dict(config='configs/asgan/stress/'
                     'dcgan-fmnist-adam-lr1e-3-b09_1xb32-2kiters_fashion-mnist-32x32.py'),
 )
@@ -51,7 +53,9 @@ _screen = ['AS-FGSM-replace-score', 'AS-FGSM-mix-score-e8', 'AS-PGD3-mix-score',
            'AS-free-replace', 'R1-g10']
 phases = dict(
     dev=dict(seeds=[0, 1], runs=dict(unstressed=_dev, nonorm=_dev + ['SN-D'], data1k=_dev,
-                                     aggressive=_dev)),
+                                     aggressive=_dev, data250=_dev),
+             # Inception FID-2k of the unstressed baseline: the quality check of the instrument
+             test_metric_runs=dict(unstressed=['baseline'])),
     screen=dict(seeds=[0], runs=dict(unstressed=_screen, nonorm=_screen, data1k=_screen,
                                      aggressive=_screen)),
 )
