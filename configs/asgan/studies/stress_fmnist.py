@@ -52,6 +52,10 @@ _dev = ['baseline', 'AS-FGSM-mix-score', 'AS-FGSM-mix-loss', 'R1-g1']
 _screen = ['AS-FGSM-replace-score', 'AS-FGSM-mix-score-e8', 'AS-PGD3-mix-score',
            'AS-free-replace', 'R1-g10']
 phases = dict(
+    # the dev runs of seed 0 were trained in an earlier session (machine, FD classifier retrained
+    # from the same command): this run repeats one of them, to check that numbers carry over
+    repro=dict(seeds=[0], runs=dict(unstressed=['baseline']),
+               test_metric_runs=dict(unstressed=['baseline'])),
     dev=dict(seeds=[0, 1], runs=dict(unstressed=_dev, nonorm=_dev + ['SN-D'], data1k=_dev,
                                      aggressive=_dev, data250=_dev),
              # Inception FID-2k of the unstressed baseline: the quality check of the instrument
