@@ -20,9 +20,11 @@ For each (regime, variant) a config is written next to the runs (``_base_`` =
 the regime's config, plus the variant), so every run is an ordinary
 ``tools/train.py`` run whose config can be read back. Runs are recorded in
 ``<out>/results.json`` as they finish; running a phase again skips the runs
-already there, so a study that outlasts a session continues where it stopped.
+already there, so a study that outlasts a session continues where it stopped (a run
+that was interrupted starts again from scratch, its old work dir removed).
 """
 import json
+import shutil
 import statistics
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -118,9 +120,10 @@ def run_phase(spec: Config, phase: str, jobs: Optional[int] = None,
         print(f'[study] start {phase} {label} seed {seed}', flush=True)
         test_py = (ROOT / 'tools' / 'test.py' if spec.get('test_metric') and
                    variant in tests.get(regime, []) else None)
+        work_dir = work_root / phase / regime / variant / f'seed{seed}'
+        shutil.rmtree(work_dir, ignore_errors=True)  # logs of an interrupted attempt
         r = bm.run_one(label, str(config.relative_to(ROOT) if config.is_relative_to(ROOT)
-                                  else config), seed,
-                       work_root / phase / regime / variant / f'seed{seed}',
+                                  else config), seed, work_dir,
                        ROOT / 'tools' / 'train.py',
                        list(spec.regimes[regime].get('cfg_options', [])), test_py, threads)
         r.phase, r.regime, r.variant = phase, regime, variant

@@ -43,7 +43,12 @@ def test_study_runs_resumes_and_reports(tmp_path, image_folder, fd_classifier):
     work = tmp_path / 'runs'
     study.run_phase(spec, 'dev', work_root=work, limit=2)  # a session that stops early
     assert len(json.loads((tmp_path / 'results' / 'results.json').read_text())) == 2
+    stale = work / 'dev' / 'plain' / 'baseline' / 'seed1' / '20000101_000000' / 'vis_data'
+    stale.mkdir(parents=True)  # an attempt interrupted in an earlier session
+    (stale / 'scalars.json').write_text('{"FD-4/fd": 1e9, "step": 999}\n')
     results = study.run_phase(spec, 'dev', work_root=work)  # continues: 4 more, not 6
+    again = next(r for r in results if (r.regime, r.variant, r.seed) == ('plain', 'baseline', 1))
+    assert list(again.metrics['FD-4/fd']) == [2] and not stale.exists()  # started afresh
     assert len(results) == 6 and all(r.returncode == 0 for r in results)
     first = {(r.regime, r.variant, r.seed) for r in results[:2]}
     assert first == set(study.plan(spec, 'dev')[:2])  # kept, not run again
