@@ -19,7 +19,9 @@ from .gan_terms import GAN_TYPES, OBJECTIVES, attack_objective, real_term
 from .module_state import frozen, unwrap
 
 MODES = ('mix', 'replace')
-DEFAULT_OBJECTIVE = 'score'  # chosen in the CPU stress study (README "Benchmarks")
+# 'score' moves every real towards "fake" at full strength, confident reals included (the
+# gradient of a saturating real loss vanishes there); the stress study compares the two
+DEFAULT_OBJECTIVE = 'score'
 LOSS_ATTACKS = ATTACKS + ('free', )
 
 Forward = Callable[[Tensor], Tensor]
