@@ -58,8 +58,8 @@ case "${1:-}" in
     [[ ${#PHASES[@]} -gt 0 ]] || mapfile -t PHASES < <(python -c \
       "from mmengine.config import Config; print(*Config.fromfile('$SPEC').phases, sep='\n')")
     python tools/study.py "$SPEC" --phase "${PHASES[@]}"
-    OMP_NUM_THREADS=2 python tools/analysis/step_cost.py "$SPEC" --regime unstressed \
-      --variants AS-FGSM-mix-score AS-FGSM-mix-loss R1-g1 --repeats 200 \
-      --out results/stress_fmnist/cost.json ;;
+    OMP_NUM_THREADS=1 python tools/analysis/step_cost.py "$SPEC" --regime unstressed \
+      --variants AS-FGSM-mix-score AS-FGSM-mix-loss AS-FGSM-replace-score AS-PGD3-mix-score \
+      AS-free-replace R1-g1 --repeats 200 --out results/stress_fmnist/cost.json ;;
   *) echo "usage: bash tools/cpu_study.sh study|eps|overhead|stress" >&2; exit 2 ;;
 esac
