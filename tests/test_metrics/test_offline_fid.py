@@ -131,7 +131,11 @@ def test_reals_are_the_first_real_nums_in_the_samplers_order(tmp_path, monkeypat
     monkeypatch.setattr(metric, 'forward_inception',
                         lambda img: seen.append(img.clone()) or torch.rand(len(img), 2048))
     module = SimpleNamespace(data_preprocessor=MODELS.build(dict(type='DataPreprocessor')))
+    torch_state, numpy_state = torch.get_rng_state(), np.random.get_state()
     metric.prepare(module, loader)
+    # a cache miss leaves the generators as they were: training does not depend on the cache
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    assert all(np.array_equal(a, b) for a, b in zip(np.random.get_state(), numpy_state))
     reals = torch.cat(seen)
     expected = torch.stack([loader.dataset[i]['data_samples'].gt_img.float()
                             for i in order[:6]])
