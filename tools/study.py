@@ -2,6 +2,7 @@
 
 Examples:
     python tools/study.py configs/asgan/studies/stress_fmnist.py --phase dev --jobs 2
+    python tools/study.py configs/asgan/studies/stress_fmnist.py --phase dev --regime data250_6k
     python tools/study.py configs/asgan/studies/stress_fmnist.py --report
 The spec format and the resumption rule: mmagic_asgan/lab/study.py.
 """
@@ -18,6 +19,7 @@ def main(argv: Optional[List[str]] = None):
     parser.add_argument('--phase', nargs='+', help='phases to run, in order (e.g. dev heldout)')
     parser.add_argument('--jobs', type=int, help='runs at a time (default: the spec\'s)')
     parser.add_argument('--limit', type=int, help='run at most this many missing runs')
+    parser.add_argument('--regime', nargs='+', help="only these of the phases' regimes")
     parser.add_argument('--report', action='store_true',
                         help='write results.md, summary.json and the figures')
     args = parser.parse_args(argv)
@@ -25,7 +27,7 @@ def main(argv: Optional[List[str]] = None):
     if not args.phase and not args.report:
         raise SystemExit('nothing to do: give --phase and/or --report')
     for phase in args.phase or []:
-        study.run_phase(spec, phase, args.jobs, limit=args.limit)
+        study.run_phase(spec, phase, args.jobs, limit=args.limit, regimes=args.regime)
     if args.report or args.phase:
         return study.report(spec)
 

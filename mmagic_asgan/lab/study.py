@@ -9,8 +9,10 @@ A study is described by a spec file (Python, read with MMEngine's ``Config``):
   ``R1GradientPenaltyHook``) and/or ``model`` (merged into the model config,
   e.g. a spectrally normalised D); ``baseline`` adds nothing;
 * ``phases``: name -> ``dict(seeds=[...], runs={regime: [variant, ...]},
-  test_metric_runs={regime: [variant, ...]})``: e.g. ``dev`` (tuning seeds)
-  and ``heldout`` (the seeds reported, never looked at while tuning);
+  test_metric_runs={regime: [variant, ...]}, test_metric_seeds=[...])``: e.g.
+  ``dev`` (tuning seeds) and ``heldout`` (the seeds reported, never looked at
+  while tuning); ``test_metric_seeds`` (default: all the phase's seeds) limits
+  the costly test metric to a documented subset of seeds;
 * ``metric`` (logged during training), ``test_metric`` (tools/test.py on the
   last checkpoint, for the runs ``test_metric_runs`` names), ``collapse_ratio``
   (a run has collapsed if its final metric exceeds ``collapse_ratio`` times its
@@ -80,13 +82,25 @@ def variant_config(spec: Config, regime: str, variant: str, folder: Path) -> Pat
     return path
 
 
-def plan(spec: Config, phase: str) -> List[Tuple[str, str, int]]:
-    """(regime, variant, seed), seed-major: every cell of seed s before seed s+1."""
+def plan(spec: Config, phase: str,
+         regimes: Optional[List[str]] = None) -> List[Tuple[str, str, int]]:
+    """(regime, variant, seed), seed-major: every cell of seed s before seed s+1.
+
+    Args:
+        spec: the study spec.
+        phase: one of ``spec.phases``.
+        regimes: only these of the phase's regimes (default: all), e.g. to run
+            the regime whose results decide the next phase first.
+    """
     if phase not in spec.phases:
         raise ValueError(f'phase must be one of {list(spec.phases)}, got {phase!r}')
     body = spec.phases[phase]
+    unknown = [r for r in regimes or [] if r not in body.runs]
+    if unknown:
+        raise ValueError(f'regimes {unknown} are not in phase {phase}; it has {list(body.runs)}')
     return [(regime, variant, seed) for seed in body.seeds
-            for regime, variants in body.runs.items() for variant in variants]
+            for regime, variants in body.runs.items() for variant in variants
+            if regimes is None or regime in regimes]
 
 
 def results_path(spec: Config) -> Path:
@@ -99,16 +113,19 @@ def load_results(spec: Config) -> List[bm.RunResult]:
 
 
 def run_phase(spec: Config, phase: str, jobs: Optional[int] = None,
-              work_root: Optional[Path] = None, limit: Optional[int] = None) -> List[bm.RunResult]:
-    """Runs the phase's runs that results.json lacks (at most ``limit``)."""
+              work_root: Optional[Path] = None, limit: Optional[int] = None,
+              regimes: Optional[List[str]] = None) -> List[bm.RunResult]:
+    """Runs the phase's runs that results.json lacks (at most ``limit``; only
+    ``regimes`` if given)."""
     jobs = jobs or spec.get('jobs', 1)
     threads = spec.get('threads', bm.threads_per_job(jobs))
     work_root = Path(work_root or ROOT / 'work_dirs' / 'studies' / spec.name)
     results = load_results(spec)
     done = {(r.phase, r.regime, r.variant, r.seed) for r in results if r.returncode == 0}
     results = [r for r in results if r.returncode == 0]  # failed runs are run again
-    todo = [item for item in plan(spec, phase) if (phase, ) + item not in done][:limit]
+    todo = [item for item in plan(spec, phase, regimes) if (phase, ) + item not in done][:limit]
     tests = spec.phases[phase].get('test_metric_runs', {})
+    test_seeds = spec.phases[phase].get('test_metric_seeds', spec.phases[phase].seeds)
     lock = threading.Lock()
     out = results_path(spec)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -119,7 +136,7 @@ def run_phase(spec: Config, phase: str, jobs: Optional[int] = None,
         label = f'{regime}/{variant}'
         print(f'[study] start {phase} {label} seed {seed}', flush=True)
         test_py = (ROOT / 'tools' / 'test.py' if spec.get('test_metric') and
-                   variant in tests.get(regime, []) else None)
+                   variant in tests.get(regime, []) and seed in test_seeds else None)
         work_dir = work_root / phase / regime / variant / f'seed{seed}'
         shutil.rmtree(work_dir, ignore_errors=True)  # logs of an interrupted attempt
         r = bm.run_one(label, str(config.relative_to(ROOT) if config.is_relative_to(ROOT)

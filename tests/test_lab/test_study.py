@@ -1,6 +1,8 @@
 """tools/study.py: regimes x variants x seeds, resumable, reported with CIs."""
 import json
 
+import pytest
+
 from helpers import SMALL_DCGAN, load_tool, tiny_overrides, with_validation, write_config
 from mmagic_asgan.lab import study
 
@@ -26,7 +28,7 @@ variants = dict(baseline=dict(),
                 AS=dict(hooks=[dict(type='RealSampleAttackHook', epsilon=0.03)]),
                 R1=dict(hooks=[dict(type='R1GradientPenaltyHook', gamma=1.0)]))
 phases = dict(dev=dict(seeds=[0, 1], runs=dict(plain=['baseline', 'R1'], fast=['baseline']),
-                       test_metric_runs=dict(plain=['R1'])))
+                       test_metric_runs=dict(plain=['R1']), test_metric_seeds=[1]))
 ''')
     return spec
 
@@ -37,6 +39,10 @@ def test_study_runs_resumes_and_reports(tmp_path, image_folder, fd_classifier):
     assert study.plan(spec, 'dev') == [('plain', 'baseline', 0), ('plain', 'R1', 0),
                                        ('fast', 'baseline', 0), ('plain', 'baseline', 1),
                                        ('plain', 'R1', 1), ('fast', 'baseline', 1)]
+    assert study.plan(spec, 'dev', regimes=['fast']) == [('fast', 'baseline', 0),
+                                                         ('fast', 'baseline', 1)]
+    with pytest.raises(ValueError, match=r"regimes \['slow'\] are not in phase dev"):
+        study.plan(spec, 'dev', regimes=['slow'])
     generated = study.variant_config(spec, 'plain', 'AS', tmp_path / 'generated').read_text()
     assert "_base_.get('custom_hooks', []) + [{'type': 'RealSampleAttackHook'" in generated
     tool = load_tool('study')
@@ -57,13 +63,13 @@ def test_study_runs_resumes_and_reports(tmp_path, image_folder, fd_classifier):
     assert 'loss_r1' in r1_log  # the variant's hook trained
     fast = next(r for r in results if r.regime == 'fast')
     assert 'optim_wrapper.discriminator.optimizer.lr=0.001' in fast.command
-    scored = {(r.regime, r.variant) for r in results if r.test_metrics}
-    assert scored == {('plain', 'R1')}
+    scored = {(r.regime, r.variant, r.seed) for r in results if r.test_metrics}
+    assert scored == {('plain', 'R1', 1)}  # test_metric_seeds: the documented subset
     summary = tool.main([str(spec_path), '--report'])
     rows = {(r['regime'], r['variant']): r for r in summary['dev']}
     assert rows[('plain', 'R1')]['n'] == 2 and rows[('plain', 'R1')]['final']['ci_low'] is not None
     assert rows[('plain', 'baseline')]['final']['diff'] == 0.0
-    assert rows[('plain', 'R1')]['test']['n'] == 2 and rows[('fast', 'baseline')]['test'] is None
+    assert rows[('plain', 'R1')]['test']['n'] == 1 and rows[('fast', 'baseline')]['test'] is None
     assert rows[('plain', 'R1')]['time_ratio'] > 0
     md = (tmp_path / 'results' / 'results.md').read_text()
     assert '95% CI' in md and 'plain | R1 | 2 |' in md and (tmp_path / 'results' / 'dev.png').exists()
