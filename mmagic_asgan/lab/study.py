@@ -16,7 +16,9 @@ A study is described by a spec file (Python, read with MMEngine's ``Config``):
 * ``metric`` (logged during training), ``test_metric`` (tools/test.py on the
   last checkpoint, for the runs ``test_metric_runs`` names), ``collapse_ratio``
   (a run has collapsed if its final metric exceeds ``collapse_ratio`` times its
-  best), ``jobs``, ``threads``, ``out``.
+  best), ``jobs``, ``threads``, ``out``; ``verdict_phase`` (its table also goes
+  to ``<out>/verdict.md``) and ``cost_file`` (the one-process cost measurements
+  the verdict table quotes).
 
 For each (regime, variant) a config is written next to the runs (``_base_`` =
 the regime's config, plus the variant), so every run is an ordinary
@@ -222,16 +224,21 @@ def _diff(c: Optional[dict], digits: int = 1) -> str:
             f"{p}")
 
 
+def _test(row: dict) -> str:
+    return f"{_ms(row['test'])} (n={row['test']['n']})" if row['test'] else 'not scored'
+
+
 def markdown(spec: Config, rows: List[dict], phase: str) -> str:
+    """The phase's table (cells with runs) and its probe table."""
     metric, test_metric = spec.metric, spec.get('test_metric')
     head = (f'| regime | variant | n | final {metric} | diff to baseline [95% CI] | best {metric} '
             f'| collapsed | {test_metric} (last ckpt) | diff to baseline [95% CI] | s/iter | '
             'cost vs baseline |')
     lines = [head, '|' + '---|' * 11]
-    for r in rows:
+    for r in (r for r in rows if r['n']):  # cells not run yet are left out
         spi = f"{r['sec_per_iter']:.3f}" if r['sec_per_iter'] else 'n/a'
         ratio = f"{r['time_ratio']:.2f}x" if r['time_ratio'] else 'n/a'
-        test = (f"{_ms(r['test'])} (n={r['test']['n']})" if r['test'] else 'not scored')
+        test = _test(r)
         lines.append(f"| {r['regime']} | {r['variant']} | {r['n']} | {_ms(r['final'])} | "
                      f"{_diff(r['final'])} | {_ms(r['best'])} | {r['collapsed']}/{r['n']} | "
                      f"{test} | {_diff(r['test'])} | {spi} | {ratio} |")
@@ -244,6 +251,35 @@ def markdown(spec: Config, rows: List[dict], phase: str) -> str:
     return (f'### Phase `{phase}` (seeds {spec.phases[phase].seeds})\n\n' + '\n'.join(lines) +
             '\n\nD at the end of training (`DiscriminatorProbeHook`, held-out reals and fixed '
             'fakes; mean +- std over seeds):\n\n' + '\n'.join(probe_lines) + '\n')
+
+
+def verdict(spec: Config, rows: List[dict], phase: str) -> str:
+    """The verdict table of a phase (README "Benchmarks" and the model zoo lead
+    with it): per regime and variant, the metric's final value and the test
+    metric with their differences to the baseline, the collapse rate and the
+    cost. Cost is the train-step ratio measured in one process
+    (``spec.cost_file``, tools/analysis/step_cost.py) where the variant was
+    measured there, else the runs' s/iter ratio (marked "runs")."""
+    cost_file = ROOT / spec.cost_file if spec.get('cost_file') else None
+    costs = json.loads(cost_file.read_text()) if cost_file and cost_file.exists() else {}
+    metric, test_metric = spec.metric, spec.get('test_metric')
+    lines = [f'| regime | variant | seeds | final {metric} | diff to baseline [95% CI], p | '
+             f'collapsed | {test_metric} (last ckpt) | diff to baseline [95% CI], p | cost |',
+             '|' + '---|' * 9]
+    for r in (r for r in rows if r['n']):
+        step = costs.get(r['variant'], {}).get('train_step', {})
+        if r['variant'] == 'baseline':
+            cost = '1.00x'
+        elif step.get('ratio'):
+            cost = f"{step['ratio']:.2f}x [{step['ci_low']:.2f}, {step['ci_high']:.2f}]"
+        else:
+            cost = f"{r['time_ratio']:.2f}x (runs)" if r['time_ratio'] else 'n/a'
+        test = _test(r)
+        same = r['variant'] == 'baseline'
+        lines.append(f"| {r['regime']} | {r['variant']} | {r['n']} | {_ms(r['final'])} | "
+                     f"{'' if same else _diff(r['final'])} | {r['collapsed']}/{r['n']} | "
+                     f"{test} | {'' if same else _diff(r['test'])} | {cost} |")
+    return '\n'.join(lines) + '\n'
 
 
 def plot_phase(spec: Config, results: List[bm.RunResult], phase: str, out: Path) -> Path:
@@ -280,7 +316,8 @@ def plot_phase(spec: Config, results: List[bm.RunResult], phase: str, out: Path)
 
 
 def report(spec: Config, phases: Optional[List[str]] = None) -> Dict[str, List[dict]]:
-    """Writes ``<out>/results.md``, ``summary.json`` and ``<phase>.png``."""
+    """Writes ``<out>/results.md``, ``summary.json``, ``<phase>.png`` and, if the
+    spec names a ``verdict_phase`` that has runs, ``verdict.md``."""
     results = load_results(spec)
     out = results_path(spec).parent
     phases = phases or [p for p in spec.phases if any(r.phase == p for r in results)]
@@ -290,6 +327,9 @@ def report(spec: Config, phases: Optional[List[str]] = None) -> Dict[str, List[d
         summary[phase] = rows
         sections.append(markdown(spec, rows, phase))
         plot_phase(spec, results, phase, out / f'{phase}.png')
+    if spec.get('verdict_phase') in summary:
+        (out / 'verdict.md').write_text(verdict(spec, summary[spec.verdict_phase],
+                                                spec.verdict_phase))
     machines = ', '.join(sorted({r.machine or 'not recorded' for r in results}))
     commands = '\n'.join(' '.join(['python', 'tools/train.py'] + r.command[4:]) for r in results)
     (out / 'results.md').write_text(

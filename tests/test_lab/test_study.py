@@ -21,6 +21,8 @@ metric = 'FD-4/fd'
 test_metric = 'FD-4/fd'
 jobs = 2
 threads = 1
+verdict_phase = 'dev'
+cost_file = {str(tmp_path / 'cost.json')!r}
 regimes = dict(plain=dict(config={str(regime)!r}),
                fast=dict(config={str(regime)!r},
                          cfg_options=['optim_wrapper.discriminator.optimizer.lr=0.001']))
@@ -65,6 +67,8 @@ def test_study_runs_resumes_and_reports(tmp_path, image_folder, fd_classifier):
     assert 'optim_wrapper.discriminator.optimizer.lr=0.001' in fast.command
     scored = {(r.regime, r.variant, r.seed) for r in results if r.test_metrics}
     assert scored == {('plain', 'R1', 1)}  # test_metric_seeds: the documented subset
+    (tmp_path / 'cost.json').write_text(json.dumps(
+        {'R1': {'train_step': {'ratio': 1.3, 'ci_low': 1.25, 'ci_high': 1.35}}}))
     summary = tool.main([str(spec_path), '--report'])
     rows = {(r['regime'], r['variant']): r for r in summary['dev']}
     assert rows[('plain', 'R1')]['n'] == 2 and rows[('plain', 'R1')]['final']['ci_low'] is not None
@@ -73,3 +77,8 @@ def test_study_runs_resumes_and_reports(tmp_path, image_folder, fd_classifier):
     assert rows[('plain', 'R1')]['time_ratio'] > 0
     md = (tmp_path / 'results' / 'results.md').read_text()
     assert '95% CI' in md and 'plain | R1 | 2 |' in md and (tmp_path / 'results' / 'dev.png').exists()
+    not_run = dict(rows[('fast', 'baseline')], variant='AS', n=0)  # a cell not run yet
+    assert '| fast | AS |' not in study.markdown(spec, summary['dev'] + [not_run], 'dev')
+    verdict = (tmp_path / 'results' / 'verdict.md').read_text()
+    assert '| plain | R1 | 2 |' in verdict and '| 1.30x [1.25, 1.35] |' in verdict  # cost_file's
+    assert '(n=1)' in verdict and '| fast | baseline | 2 |' in verdict
