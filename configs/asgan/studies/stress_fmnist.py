@@ -95,7 +95,7 @@ phases = dict(
 # gamma with the lowest mean final FD-SmallCNN over the development seeds 0 and 1.
 # data250 (results.md, phase dev): AS-FGSM mix-score 11.4 (mix-loss 13.2, replace 11.7) and
 # R1 gamma 1 10.2 (gamma 10: 12.4); baseline 28.9.
-# heldout: seeds 10-14, never looked at while tuning. The regimes enter as their dev screening
+# heldout: seeds 10-14, never looked at while tuning (data250: all 15 runs in). The regimes enter as their dev screening
 # finishes (data250 first); Inception FID-2k of the last checkpoint on seeds 10 and 11 (a
 # documented subset: ~8 minutes of one core a run here).
 phases['heldout'] = dict(
