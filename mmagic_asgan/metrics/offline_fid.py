@@ -102,7 +102,9 @@ class OfflineFID(FrechetInceptionDistance):
     ``<cache_dir>/offline-fid_<real_nums>_<hash>.pkl`` where the hash covers
     the val dataset's root, pipeline and the names, sizes and times of its
     files: statistics are reused across runs and recomputed when the dataset
-    changes. ``cache_dir`` defaults to ``work_dirs/inception_pkl``.
+    changes. ``cache_dir`` defaults to ``work_dirs/inception_pkl``. A new cache
+    file appears whole (written under a temporary name, then renamed), so runs
+    started together may share one.
     """
     name = 'FID'
     cache_prefix = 'offline-fid'
@@ -129,10 +131,19 @@ class OfflineFID(FrechetInceptionDistance):
                 self.cache_dir,
                 f'{self.cache_prefix}_{self.real_nums}_{dataset_fingerprint(dataloader)}.pkl')
             os.makedirs(self.cache_dir, exist_ok=True)
+        final = self.inception_pkl
+        if not final.startswith(('http', 's3')) and not osp.exists(final):
+            # MMagic writes the file in place: a run starting beside this one (a study's
+            # two jobs, one cache) would find it half-written and fail to unpickle it.
+            # Write it under this process's own name and rename it when complete.
+            self.inception_pkl = f'{final}.{os.getpid()}.tmp'
         state = capture_random_state()
         try:
             super().prepare(module, SamplerOrderedReals(dataloader))
+            if self.inception_pkl != final and osp.exists(self.inception_pkl):
+                os.replace(self.inception_pkl, final)  # atomic: whole or absent
         finally:
+            self.inception_pkl = final
             # computing the reference statistics (a cache miss) iterates a loader, which
             # draws its base seed from torch's global generator: without this, a run
             # trained differently depending on whether the cache already existed

@@ -143,3 +143,34 @@ def test_reals_are_the_first_real_nums_in_the_samplers_order(tmp_path, monkeypat
     torch.testing.assert_close(reals.float(), expected)
     labels = [loader.dataset.get_data_info(i)['gt_label'] for i in order[:6]]
     assert len(set(int(np.asarray(lbl)) for lbl in labels)) == 2  # both classes, not the first
+
+
+def test_a_new_cache_file_appears_whole(tmp_path, monkeypatch, image_folder):
+    """Two runs started together share one cache: the one that finds the file
+    must never read it half-written (MMagic dumps it in place)."""
+    import pickle
+
+    from mmengine.runner import Runner
+    pipeline = [dict(type='LoadImageFromFile', key='gt'), dict(type='PackInputs')]
+    loader = Runner.build_dataloader(dict(
+        batch_size=4, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=False),
+        dataset=dict(type='BasicConditionalDataset', data_root=str(image_folder),
+                     pipeline=pipeline)))
+    metric = METRICS.build(dict(type='OfflineFID', fake_nums=4, real_nums=4,
+                                cache_dir=str(tmp_path / 'cache')))
+    monkeypatch.setattr(metric, 'forward_inception', lambda img: torch.rand(len(img), 2048))
+    module = SimpleNamespace(data_preprocessor=MODELS.build(dict(type='DataPreprocessor')))
+    dump, seen = pickle.dump, []
+
+    def watched_dump(obj, file):
+        seen.append(sorted(p.name for p in (tmp_path / 'cache').iterdir()))
+        dump(obj, file)
+
+    monkeypatch.setattr(pickle, 'dump', watched_dump)
+    metric.prepare(module, loader)
+    final = sorted((tmp_path / 'cache').iterdir())
+    assert len(seen) == 1 and len(final) == 1 and final[0].suffix == '.pkl'
+    assert final[0].name not in seen[0]  # absent while being written
+    assert str(final[0]) == metric.inception_pkl
+    with open(final[0], 'rb') as f:
+        assert pickle.load(f)['real_mean'].shape == (2048, )
