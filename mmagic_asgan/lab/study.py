@@ -25,7 +25,9 @@ the regime's config, plus the variant), so every run is an ordinary
 ``tools/train.py`` run whose config can be read back. Runs are recorded in
 ``<out>/results.json`` as they finish; running a phase again skips the runs
 already there, so a study that outlasts a session continues where it stopped (a run
-that was interrupted starts again from scratch, its old work dir removed).
+that was interrupted starts again from scratch, its old work dir removed). A
+test metric asked of runs already recorded (``test_metric_seeds`` widened
+later) is scored on their last checkpoints, without training them again.
 """
 import json
 import shutil
@@ -118,27 +120,54 @@ def run_phase(spec: Config, phase: str, jobs: Optional[int] = None,
               work_root: Optional[Path] = None, limit: Optional[int] = None,
               regimes: Optional[List[str]] = None) -> List[bm.RunResult]:
     """Runs the phase's runs that results.json lacks (at most ``limit``; only
-    ``regimes`` if given)."""
+    ``regimes`` if given), then scores the test metric of runs already there
+    that the spec now asks it of (``test_metric_runs`` / ``test_metric_seeds``
+    widened after they trained) on their last checkpoint, without training again."""
     jobs = jobs or spec.get('jobs', 1)
     threads = spec.get('threads', bm.threads_per_job(jobs))
     work_root = Path(work_root or ROOT / 'work_dirs' / 'studies' / spec.name)
     results = load_results(spec)
     done = {(r.phase, r.regime, r.variant, r.seed) for r in results if r.returncode == 0}
     results = [r for r in results if r.returncode == 0]  # failed runs are run again
-    todo = [item for item in plan(spec, phase, regimes) if (phase, ) + item not in done][:limit]
     tests = spec.phases[phase].get('test_metric_runs', {})
     test_seeds = spec.phases[phase].get('test_metric_seeds', spec.phases[phase].seeds)
+
+    def wants_test(regime: str, variant: str, seed: int) -> bool:
+        return bool(spec.get('test_metric')) and variant in tests.get(regime, []) and \
+            seed in test_seeds
+
+    unscored = [r for r in results if r.phase == phase and wants_test(r.regime, r.variant, r.seed)
+                and spec.test_metric not in r.test_metrics
+                and (regimes is None or r.regime in regimes)]
+    todo = ([item for item in plan(spec, phase, regimes) if (phase, ) + item not in done] +
+            unscored)[:limit]
     lock = threading.Lock()
     out = results_path(spec)
     out.parent.mkdir(parents=True, exist_ok=True)
 
+    def score(r: bm.RunResult) -> bm.RunResult:
+        label = f'{phase} {r.regime}/{r.variant} seed {r.seed}'
+        if not (Path(r.work_dir) / 'last_checkpoint').exists():
+            print(f'[study] cannot score {label}: no checkpoint in {r.work_dir}', flush=True)
+            return r
+        print(f'[study] score {label} (trained before; last checkpoint)', flush=True)
+        bm.evaluate_last_checkpoint(r, ROOT / 'tools' / 'test.py',
+                                    list(spec.regimes[r.regime].get('cfg_options', [])))
+        if r.returncode:  # the training stands; the score is tried again next time
+            print(f'[study] scoring FAILED ({r.returncode}): see {r.work_dir}', flush=True)
+            r.returncode = 0
+        with lock:
+            bm.save(results, out)
+        return r
+
     def run(item):
+        if isinstance(item, bm.RunResult):
+            return score(item)
         regime, variant, seed = item
         config = variant_config(spec, regime, variant, work_root / 'configs')
         label = f'{regime}/{variant}'
         print(f'[study] start {phase} {label} seed {seed}', flush=True)
-        test_py = (ROOT / 'tools' / 'test.py' if spec.get('test_metric') and
-                   variant in tests.get(regime, []) and seed in test_seeds else None)
+        test_py = ROOT / 'tools' / 'test.py' if wants_test(regime, variant, seed) else None
         work_dir = work_root / phase / regime / variant / f'seed{seed}'
         shutil.rmtree(work_dir, ignore_errors=True)  # logs of an interrupted attempt
         r = bm.run_one(label, str(config.relative_to(ROOT) if config.is_relative_to(ROOT)

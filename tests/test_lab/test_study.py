@@ -82,3 +82,12 @@ def test_study_runs_resumes_and_reports(tmp_path, image_folder, fd_classifier):
     verdict = (tmp_path / 'results' / 'verdict.md').read_text()
     assert '| plain | R1 | 2 |' in verdict and '| 1.30x [1.25, 1.35] |' in verdict  # cost_file's
     assert '(n=1)' in verdict and '| fast | baseline | 2 |' in verdict
+    # the test metric widened to seed 0 after training: scored on the last checkpoint, not retrained
+    spec.phases.dev.test_metric_seeds = [0, 1]
+    commands = {(r.regime, r.variant, r.seed): r.command for r in results}
+    again = study.run_phase(spec, 'dev', work_root=work)
+    assert {(r.regime, r.variant, r.seed): r.command for r in again} == commands
+    assert {(r.regime, r.variant, r.seed) for r in again if r.test_metrics} == {
+        ('plain', 'R1', 0), ('plain', 'R1', 1)}
+    saved = json.loads((tmp_path / 'results' / 'results.json').read_text())
+    assert sum(bool(r['test_metrics']) for r in saved) == 2
