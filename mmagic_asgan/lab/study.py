@@ -313,13 +313,16 @@ def verdict(spec: Config, rows: List[dict], phase: str) -> str:
 
 def plot_phase(spec: Config, results: List[bm.RunResult], phase: str, out: Path) -> Path:
     """The metric over iterations, mean and min-max band over seeds, one panel
-    per regime, one colour per variant."""
+    per regime with runs, one colour per variant."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
     from .run_logs import aggregate
-    runs_by_regime = spec.phases[phase].runs
+    runs_by_regime = {regime: variants for regime, variants in spec.phases[phase].runs.items()
+                      if any(cell_runs(results, phase, regime, v) for v in variants)}
+    if not runs_by_regime:  # nothing run yet: a single empty panel
+        runs_by_regime = dict(list(spec.phases[phase].runs.items())[:1])
     fig, axes = plt.subplots(1, len(runs_by_regime), figsize=(4.6 * len(runs_by_regime), 3.8),
                              squeeze=False)
     colours = {v: f'C{i}' for i, v in enumerate(spec.variants)}
