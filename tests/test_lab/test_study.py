@@ -91,3 +91,9 @@ def test_study_runs_resumes_and_reports(tmp_path, image_folder, fd_classifier):
         ('plain', 'R1', 0), ('plain', 'R1', 1)}
     saved = json.loads((tmp_path / 'results' / 'results.json').read_text())
     assert sum(bool(r['test_metrics']) for r in saved) == 2
+    # the figure has one panel per regime with runs (4.6 inches at 110 dpi each)
+    import matplotlib.image
+    plain_only = [r for r in again if r.regime == 'plain']
+    both = matplotlib.image.imread(study.plot_phase(spec, again, 'dev', tmp_path / 'both.png'))
+    one = matplotlib.image.imread(study.plot_phase(spec, plain_only, 'dev', tmp_path / 'one.png'))
+    assert both.shape[1] == 2 * 506 and one.shape[1] == 506
