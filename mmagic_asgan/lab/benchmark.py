@@ -231,7 +231,12 @@ def plot(results: List[RunResult], metric: str, out: Path,
 
 
 def save(results: List[RunResult], path: Path) -> None:
-    path.write_text(json.dumps([asdict(r) for r in results], indent=1))
+    """Writes ``results`` to ``path`` whole or not at all: a process killed while
+    saving (a session ending mid-study) leaves the previous file, never a torn one."""
+    path = Path(path)
+    tmp = path.with_name(f'{path.name}.{os.getpid()}.tmp')
+    tmp.write_text(json.dumps([asdict(r) for r in results], indent=1))
+    os.replace(tmp, path)
 
 
 def load(path: Path) -> List[RunResult]:

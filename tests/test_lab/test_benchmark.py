@@ -57,3 +57,26 @@ def test_per_config_options_are_kept_apart():
                            config_options=['', 'custom_hooks.1.epsilon=0 x.y=1'])
     assert tool.plan(args) == [('AS', 'a.py', 0, []),
                                ('off', 'a.py', 0, ['custom_hooks.1.epsilon=0', 'x.y=1'])]
+
+
+def test_results_file_is_whole_after_a_save_killed_midway(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from mmagic_asgan.lab import benchmark as bm
+    path = tmp_path / 'results.json'
+    first = bm.RunResult(label='baseline', config='a.py', seed=0, work_dir='w', command=['x'],
+                         returncode=0, wall_s=1.0, sec_per_iter=0.1, peak_mem_mb=1.0)
+    bm.save([first], path)
+
+    def torn_write(self, text, *args, **kwargs):  # the process dies half-way through a write
+        with open(self, 'w') as f:
+            f.write(text[:len(text) // 2])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Path, 'write_text', torn_write)
+    try:
+        bm.save([first, first], path)
+    except KeyboardInterrupt:
+        pass
+    monkeypatch.undo()
+    assert [r.label for r in bm.load(path)] == ['baseline']
