@@ -99,11 +99,11 @@ phases = dict(
 # R1 gamma 1 16.8 (gamma 10: 17.4); baseline 13.4: R1 is worse than the baseline here.
 # nonorm_aggressive: SN-D 43.1 against the baseline's 23.0 (worse); it takes aggressive's picks.
 # unstressed (the no-harm check): data250's picks, untuned.
-# heldout: seeds 10-14, never looked at while tuning. The regimes enter as their dev screening
-# finishes (data250 first, all 15 runs in; then the others). Inception FID-2k of the last
+# heldout: seeds 10-14, never looked at while tuning. The regimes entered as their dev screening
+# finished: data250 (15 runs), then `--regime aggressive_6k` (15), then `--regime
+# nonorm_aggressive_6k unstressed_6k` (35, seed-major over both). Inception FID-2k of the last
 # checkpoint on seeds 10 and 11 (a documented subset: ~8 minutes of one core a run here), so
 # far on data250 only; widening `test_metric_runs` later scores the recorded runs' checkpoints.
-# Run order: `--phase heldout --regime aggressive_6k`, then the other two.
 _picks = ['baseline', 'AS-FGSM-mix-score', 'R1-g1']
 phases['heldout'] = dict(
     seeds=[10, 11, 12, 13, 14],
