@@ -2,6 +2,8 @@
 import json
 from types import SimpleNamespace
 
+import pytest
+
 from helpers import (SMALL_DCGAN, as_config_body, load_tool, tiny_overrides, with_validation,
                      write_config)
 
@@ -74,9 +76,7 @@ def test_results_file_is_whole_after_a_save_killed_midway(tmp_path, monkeypatch)
         raise KeyboardInterrupt
 
     monkeypatch.setattr(Path, 'write_text', torn_write)
-    try:
+    with pytest.raises(KeyboardInterrupt):
         bm.save([first, first], path)
-    except KeyboardInterrupt:
-        pass
     monkeypatch.undo()
     assert [r.label for r in bm.load(path)] == ['baseline']
