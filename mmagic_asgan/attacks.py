@@ -43,12 +43,9 @@ class AttackResult:
             a non-finite input gradient at some step; their ``x_adv`` is the
             clean ``x``. Never read on the host by the attack itself (no sync,
             no data-dependent branch: every rank runs the same code).
-        objective_clean (Tensor | None): ``objective`` at the first evaluated
-            point (``x`` itself unless ``random_start``), detached.
     """
     x_adv: Tensor
     nonfinite: Tensor
-    objective_clean: Optional[Tensor] = None
 
 
 def _flat_norm(t: Tensor, p: float) -> Tensor:
@@ -125,21 +122,12 @@ def _random_start(x: Tensor, epsilon: float, norm: str, scale: Scale,
     return direction * radius * scale
 
 
-def _input_grad(objective: Objective, x: Tensor,
-                grad_scale: Optional[float]) -> tuple:
-    """Returns (objective(x) detached, d objective / d x).
-
-    ``grad_scale`` multiplies the objective before differentiation and divides
-    the gradient after, as a mixed-precision loss scaler does, so that small
-    fp16 gradients do not underflow to zero.
-    """
+def _input_grad(objective: Objective, x: Tensor) -> tuple:
+    """Returns (objective(x) detached, d objective / d x), by :func:`torch.autograd.grad`."""
     x = x.detach().requires_grad_(True)
     with torch.enable_grad():
         value = objective(x)
-        scaled = value * grad_scale if grad_scale else value
-        grad, = torch.autograd.grad(scaled, x)
-    if grad_scale:
-        grad = grad / grad_scale
+        grad, = torch.autograd.grad(value, x)
     return value.detach(), grad
 
 
@@ -155,8 +143,8 @@ def attack(objective: Objective,
            lower: Scale = -1.0,
            upper: Scale = 1.0,
            scale: Scale = 1.0,
-           grad_scale: Optional[float] = None,
-           generator: Optional[torch.Generator] = None) -> AttackResult:
+           generator: Optional[torch.Generator] = None,
+           first_grad: Optional[Tensor] = None) -> AttackResult:
     """Perturbs ``x`` to increase ``objective`` within an epsilon-ball.
 
     Args:
@@ -177,8 +165,11 @@ def attack(objective: Objective,
         lower (float | Tensor): smallest valid value of x (broadcastable).
         upper (float | Tensor): largest valid value of x (broadcastable).
         scale (float | Tensor): units of x per budget unit (broadcastable).
-        grad_scale (float, optional): loss-scaler factor for the input gradient.
         generator (torch.Generator, optional): RNG for the random start.
+        first_grad (Tensor, optional): the gradient of ``objective`` at ``x``,
+            already computed (e.g. from the discriminator's own forward on the
+            reals): the first step uses it instead of evaluating ``objective``.
+            Not allowed with ``random_start`` (the first step is taken elsewhere).
 
     Returns:
         AttackResult: the perturbed batch and the count of non-finite samples.
@@ -187,6 +178,9 @@ def attack(objective: Objective,
         raise ValueError(f'method must be one of {ATTACKS}, got {method!r}')
     if norm not in NORMS:
         raise ValueError(f'norm must be one of {NORMS}, got {norm!r}')
+    if first_grad is not None and random_start:
+        raise ValueError('first_grad is the gradient at x; with random_start the first step '
+                         'is taken at a random point of the ball')
     x0 = x.detach()
     n_steps = 1 if method == 'fgsm' else steps
     if step_size is None:
@@ -201,12 +195,12 @@ def attack(objective: Objective,
         x_adv = torch.clamp(x0 + _random_start(x0, epsilon, norm, scale, generator), lower, upper)
         delta = x_adv - x0
     accumulated = torch.zeros_like(x0) if method == 'mifgsm' else None
-    objective_clean = None
     ok = torch.ones(x0.shape[0], dtype=torch.bool, device=x0.device)
     for step in range(n_steps):
-        value, grad = _input_grad(objective, x_adv, grad_scale)
-        if objective_clean is None:
-            objective_clean = value
+        if step == 0 and first_grad is not None:
+            grad = first_grad.detach()
+        else:
+            _, grad = _input_grad(objective, x_adv)
         step_ok = finite_samples(grad)
         ok = ok & step_ok
         grad = zero_nonfinite(grad, step_ok)
@@ -219,4 +213,4 @@ def attack(objective: Objective,
         if step + 1 < n_steps:
             delta = x_adv - x0
     x_adv = torch.where(_per_sample(ok, x0), x_adv, x0)
-    return AttackResult(x_adv.detach(), (~ok).sum(), objective_clean)
+    return AttackResult(x_adv.detach(), (~ok).sum())

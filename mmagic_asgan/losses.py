@@ -5,17 +5,16 @@ adversarial real-sample term); :mod:`mmagic_asgan.attacks` owns *how* a
 perturbation is found; :class:`~mmagic_asgan.hooks.RealSampleAttackHook` owns
 *when* it runs and *how D is called* (with the model's own arguments).
 """
-import time
-from typing import Callable, Dict, Optional, Union
+from typing import Callable, Dict, Optional
 
 import torch
 from torch import Tensor, nn
 
 from mmagic.registry import MODELS
 
-from .attacks import ATTACKS, NORMS, attack, perturbation_norm
-from .free_perturbation import FreePerturbation
+from .attacks import ATTACKS, NORMS, AttackResult, attack
 from .gan_terms import GAN_TYPES, OBJECTIVES, attack_objective, real_term
+from .input_range import InputRange
 from .module_state import frozen, unwrap
 
 MODES = ('mix', 'replace')
@@ -23,6 +22,7 @@ MODES = ('mix', 'replace')
 # gradient of a saturating real loss vanishes there); the stress study compares the two
 DEFAULT_OBJECTIVE = 'score'
 LOSS_ATTACKS = ATTACKS + ('free', )
+DEFAULT_INPUT_RANGE = InputRange(-1.0, 1.0)  # MMagic's default preprocessor (mean = std = 127.5)
 
 Forward = Callable[[Tensor], Tensor]
 
@@ -53,8 +53,11 @@ class ASGANDiscriminatorLoss(nn.Module):
 
     The fake term, any penalty and G's step are unchanged.
 
-    The module has no parameters and no buffers, so it never appears in a
-    state dict or in DDP.
+    The loss is configuration and pure methods: nothing in it changes during
+    training. The run's state (this iteration's epsilon, the free attack's
+    perturbation, counters, telemetry) belongs to
+    :class:`~mmagic_asgan.hooks.RealSampleAttackHook`. The module has no
+    parameters and no buffers, so it never appears in a state dict or in DDP.
 
     Args:
         attack (str): ``'fgsm'``, ``'pgd'``, ``'mifgsm'`` (momentum iterative
@@ -65,7 +68,8 @@ class ASGANDiscriminatorLoss(nn.Module):
             :class:`~mmagic_asgan.hooks.RealSampleAttackHook`; FastGAN uses
             ``mode='replace'``). Defaults to ``'fgsm'``.
         epsilon (float): budget in [0, 1] *image scale* (8/255 = 8 grey levels),
-            converted to D's input scale with :meth:`set_input_range`.
+            converted to D's input scale with an
+            :class:`~mmagic_asgan.input_range.InputRange`.
             Defaults to 2/255.
         steps (int): iterations of pgd / mifgsm (fgsm takes one). Defaults to 1.
         step_size (float, optional): step in [0, 1] image scale. Defaults to
@@ -113,6 +117,7 @@ class ASGANDiscriminatorLoss(nn.Module):
                  gan_type: str = 'auto',
                  data_info: Optional[Dict[str, str]] = None,
                  loss_name: str = 'loss_asgan') -> None:
+        config = {k: v for k, v in locals().items() if k not in ('self', '__class__')}
         super().__init__()
         _check(attack in LOSS_ATTACKS, 'attack', f'one of {LOSS_ATTACKS}', attack)
         _check(_number(epsilon) and 0.0 <= epsilon <= 1.0, 'epsilon',
@@ -152,7 +157,6 @@ class ASGANDiscriminatorLoss(nn.Module):
                "a name starting with 'loss_'", loss_name)
         self.attack = attack
         self.epsilon = float(epsilon)
-        self.current_epsilon = float(epsilon)  # set each iteration by the hook's schedule
         self.steps = steps
         self.step_size = step_size
         self.norm = norm
@@ -165,37 +169,16 @@ class ASGANDiscriminatorLoss(nn.Module):
         self.gan_type = gan_type
         self.data_info = data_info
         self._loss_name = loss_name
-        self.measure_time = False
-        self.last_stats: Dict[str, Union[float, Tensor]] = {}
-        self.free = FreePerturbation(norm, random_start) if attack == 'free' else None
-        self.set_input_range(-1.0, 1.0)  # MMagic's default preprocessor (mean = std = 127.5)
+        self._config = config  # as given, for with_gan_type
 
-    # ------------------------------------------------------------------ set-up
-    def set_input_range(self, lower: Union[float, Tensor], upper: Union[float, Tensor]) -> None:
-        """Sets D's input scale: the values D sees for pixel 0 and pixel 255.
-
-        Args:
-            lower, upper (float | Tensor): scalars or per-channel (C,) /
-                (C, 1, 1) tensors; ``upper > lower``. MMagic's default data
-                preprocessor (mean = std = 127.5) gives -1 and 1.
-        """
-        lower = torch.as_tensor(lower, dtype=torch.float32).detach().reshape(1, -1, 1, 1).cpu()
-        upper = torch.as_tensor(upper, dtype=torch.float32).detach().reshape(1, -1, 1, 1).cpu()
-        if lower.shape != upper.shape and 1 not in (lower.shape[1], upper.shape[1]):
-            raise ValueError(f'input range: {lower.shape[1]} lower and {upper.shape[1]} upper '
-                             'channel values')
-        if not bool((upper > lower).all()):
-            raise ValueError('input range: the value of pixel 255 must be above that of pixel 0, '
-                             f'got {lower.flatten().tolist()} and {upper.flatten().tolist()}')
-        self._scale = upper - lower  # D-input units per [0, 1]-image unit
-        self._lower, self._upper = lower, upper
-
-    def input_range(self, like: Tensor) -> tuple:
-        """(scale, lower, upper) on ``like``'s device and dtype, shape (1, C, 1, 1)."""
-        return tuple(t.to(device=like.device, dtype=like.dtype)
-                     for t in (self._scale, self._lower, self._upper))
+    # --------------------------------------------------------------- queries
+    def with_gan_type(self, gan_type: str) -> 'ASGANDiscriminatorLoss':
+        """A copy of this loss configured with ``gan_type`` (the hook resolves
+        ``'auto'`` from the model class this way; the loss itself never changes)."""
+        return type(self)(**dict(self._config, gan_type=gan_type))
 
     def resolved_gan_type(self) -> str:
+        """``gan_type``; an error while it is still ``'auto'``."""
         if self.gan_type == 'auto':
             raise RuntimeError("ASGANDiscriminatorLoss: gan_type is 'auto' and was not resolved; "
                                'use RealSampleAttackHook (it reads the model class) or set '
@@ -206,9 +189,45 @@ class ASGANDiscriminatorLoss(nn.Module):
         """Name of the term, for MMagic's auxiliary-loss plumbing."""
         return self._loss_name
 
+    @property
+    def mix_weight(self) -> float:
+        """``w`` of :meth:`adversarial_term`: ``loss_weight * adv_weight`` for
+        ``'mix'``, 1 for ``'replace'``."""
+        return self.loss_weight * self.adv_weight if self.mode == 'mix' else 1.0
+
+    def step_size_at(self, epsilon: float) -> Optional[float]:
+        """``step_size`` scaled like ``epsilon`` by a schedule (the budget this
+        iteration over the configured one); None: the attack's default."""
+        if self.step_size is None or self.epsilon == 0:
+            return self.step_size
+        return self.step_size * epsilon / self.epsilon
+
     # ----------------------------------------------------------------- attack
-    def perturb(self, forward: Forward, real_imgs: Tensor,
-                loss_scaler: Optional[object] = None) -> Tensor:
+    def attack_objective(self, pred: Tensor) -> Tensor:
+        """What the attack ascends, from D's output on the (perturbed) reals.
+
+        Evaluated in fp32 whatever D's autocast dtype, and summed over the
+        batch (each sample's own score or loss, not divided by N): the sign
+        and the norm-normalised steps do not depend on a positive factor, and
+        a per-sample scale keeps fp16 input gradients away from underflow. No
+        loss scaler is applied: its 2^16 overflowed fp16 backward passes.
+        """
+        value = attack_objective(pred.float(), self.resolved_gan_type(), self.objective)
+        return value * pred.shape[0]
+
+    def input_gradient(self, pred: Tensor, x: Tensor) -> Tensor:
+        """d :meth:`attack_objective` / d ``x`` through an existing graph
+        (``pred`` = D(``x``), ``x`` a leaf that requires grad); the graph is
+        kept for the caller's backward and no parameter gradient is made."""
+        grad, = torch.autograd.grad(self.attack_objective(pred), x, retain_graph=True)
+        return grad
+
+    def perturb(self,
+                forward: Forward,
+                real_imgs: Tensor,
+                epsilon: Optional[float] = None,
+                input_range: Optional[InputRange] = None,
+                first_grad: Optional[Tensor] = None) -> AttackResult:
         """Crafts adversarial reals: ``x_adv`` that D finds less real.
 
         Args:
@@ -218,114 +237,71 @@ class ASGANDiscriminatorLoss(nn.Module):
                 :func:`~mmagic_asgan.module_state.frozen`, so the attack leaves
                 no parameter gradient and no change in D's state.
             real_imgs (Tensor): real batch as D sees it, shape (N, C, H, W).
-            loss_scaler (optional): a ``GradScaler``; its scale is applied to
-                the attack objective and removed from the input gradient.
+            epsilon (float, optional): this step's budget (image scale);
+                defaults to the configured ``epsilon``.
+            input_range (InputRange, optional): D's input scale; defaults to
+                MMagic's default preprocessor's [-1, 1].
+            first_grad (Tensor, optional): the input gradient at ``real_imgs``
+                (:meth:`input_gradient` of D's own call): the first step uses it.
 
         Returns:
-            Tensor: ``x_adv`` (N, C, H, W), detached. Samples whose input
-            gradient was not finite keep ``x_adv == x``; their count is in
-            ``last_stats['nonfinite']`` (a device tensor).
+            AttackResult: ``x_adv`` (N, C, H, W), detached, and ``nonfinite``
+            (a device tensor): samples whose input gradient was not finite keep
+            ``x_adv == x``.
         """
-        gan_type = self.resolved_gan_type()
-        if self.free is not None:
+        if self.attack == 'free':
             raise RuntimeError("ASGANDiscriminatorLoss: attack='free' has no attack pass to run; "
                                'its perturbation is updated from the D step itself, which '
-                               'RealSampleAttackHook does (free_start / free_update)')
-        scale, lower, upper = self._checked_range(real_imgs)
-        grad_scale = None
-        if loss_scaler is not None and getattr(loss_scaler, 'is_enabled', lambda: False)():
-            grad_scale = float(loss_scaler.get_scale())
-        self._sync_for_timing(real_imgs)
-        start = time.perf_counter()
-        result = attack(
-            lambda x: attack_objective(forward(x), gan_type, self.objective),
+                               'RealSampleAttackHook does')
+        epsilon = self.epsilon if epsilon is None else epsilon
+        scale, lower, upper = (input_range or DEFAULT_INPUT_RANGE).on(real_imgs)
+        return attack(
+            lambda x: self.attack_objective(forward(x)),
             real_imgs,
-            epsilon=self.current_epsilon,
+            epsilon=epsilon,
             method=self.attack,
             steps=self.steps,
-            step_size=self._scheduled_step_size(),
+            step_size=self.step_size_at(epsilon),
             norm=self.norm,
             random_start=self.random_start,
             momentum=self.momentum,
             lower=lower,
             upper=upper,
             scale=scale,
-            grad_scale=grad_scale)
-        self._sync_for_timing(real_imgs)
-        self.last_stats = dict(
-            nonfinite=result.nonfinite,
-            attack_time=time.perf_counter() - start,
-            perturbation_norm=perturbation_norm(result.x_adv - real_imgs.detach(), self.norm,
-                                                scale).mean())
-        return result.x_adv
-
-    def _sync_for_timing(self, like: Tensor) -> None:
-        if self.measure_time and like.is_cuda:  # only on telemetry iterations
-            torch.cuda.synchronize(like.device)
-
-    def _checked_range(self, real_imgs: Tensor) -> tuple:
-        if real_imgs.dim() != 4:
-            raise ValueError(f'real_imgs must be (N, C, H, W), got shape {tuple(real_imgs.shape)}')
-        scale, lower, upper = self.input_range(real_imgs)
-        if scale.shape[1] not in (1, real_imgs.shape[1]):
-            raise ValueError(f'the input range has {scale.shape[1]} channels, the real images '
-                             f'{real_imgs.shape[1]}')
-        return scale, lower, upper
-
-    def _scheduled_step_size(self) -> Optional[float]:
-        """``step_size`` scaled like epsilon by the schedule (None: the attack's default)."""
-        if self.step_size is None or self.epsilon == 0:
-            return self.step_size
-        return self.step_size * self.current_epsilon / self.epsilon
-
-    def free_start(self, real_imgs: Tensor) -> Tensor:
-        """``attack='free'``: the reals plus the persisted perturbation, as a leaf
-        that requires grad; train D on it, then call :meth:`free_update`."""
-        scale, lower, upper = self._checked_range(real_imgs)
-        x_adv = self.free.apply(real_imgs, self.current_epsilon, scale, lower, upper)
-        self.last_stats = dict(
-            nonfinite=torch.zeros((), dtype=torch.long, device=real_imgs.device),
-            attack_time=0.0,
-            perturbation_norm=perturbation_norm(x_adv.detach() - real_imgs.detach(), self.norm,
-                                                scale).mean())
-        return x_adv
-
-    def free_update(self, x_adv: Tensor) -> Tensor:
-        """``attack='free'``: one step of the persisted perturbation along the
-        input gradient the D update left in ``x_adv.grad``. Returns the number
-        of samples (device tensor) whose gradient was not finite (kept)."""
-        step_size = self._scheduled_step_size()
-        return self.free.update(x_adv, self.current_epsilon,
-                                self.current_epsilon if step_size is None else step_size,
-                                self.input_range(x_adv)[0])
+            first_grad=first_grad)
 
     # ------------------------------------------------------------------- loss
-    def adversarial_term(self, pred_adv: Tensor, pred_clean: Tensor) -> Tensor:
+    def adversarial_term(self, pred_adv: Tensor, pred_clean: Tensor,
+                         gain: float = 1.0) -> Tensor:
         """The term to add to the model's own D loss (which holds ``L_r(x)``).
 
-        ``w * (L_r(pred_adv) - L_r(pred_clean))`` with ``w = loss_weight *
-        adv_weight`` ('mix') or 1 ('replace'): added to a D loss whose real
-        term is ``L_r(x)``, the real term becomes the mode's objective.
+        ``gain * w * (L_r(pred_adv) - L_r(pred_clean))`` with ``w`` =
+        :attr:`mix_weight`: added to a D loss whose real term is ``L_r(x)``, the
+        real term becomes the mode's objective.
 
         Args:
             pred_adv (Tensor): D's output on ``x_adv`` (with graph).
             pred_clean (Tensor): D's output on the clean reals (with graph).
+            gain (float): lazy regularisation: the term applied every k-th D
+                step is multiplied by k (StyleGAN2's lazy R1).
         """
         gan_type = self.resolved_gan_type()
-        weight = self.loss_weight * self.adv_weight if self.mode == 'mix' else 1.0
-        return weight * (real_term(pred_adv, gan_type) - real_term(pred_clean, gan_type))
+        return (gain * self.mix_weight) * (real_term(pred_adv, gan_type) -
+                                           real_term(pred_clean, gan_type))
 
     def loss(self,
              discriminator: nn.Module,
              real_imgs: Tensor,
              disc_pred_real: Optional[Tensor] = None,
              loss_scaler: Optional[object] = None) -> Tensor:
-        """Perturbs ``real_imgs`` and returns :meth:`adversarial_term`, calling
+        """Perturbs ``real_imgs`` with the configured ``epsilon`` in D's default
+        [-1, 1] input range and returns :meth:`adversarial_term`, calling
         ``discriminator(x)`` (for MMagic's ``disc_auxiliary_loss`` path, whose D
         takes the images alone). ``disc_pred_real`` (D's output on the clean
-        reals, with graph) is computed when not given."""
+        reals, with graph) is computed when not given. ``loss_scaler`` is
+        accepted for MMagic's convention and not used (:meth:`attack_objective`)."""
         with frozen(unwrap(discriminator)) as d_module:
-            x_adv = self.perturb(d_module, real_imgs, loss_scaler)
+            x_adv = self.perturb(d_module, real_imgs).x_adv
         if disc_pred_real is None:
             disc_pred_real = discriminator(real_imgs)
         return self.adversarial_term(discriminator(x_adv), disc_pred_real)

@@ -36,12 +36,20 @@ class NonFiniteAttackGradientHook(Hook):
         if get_rank() != self.rank:
             return
         from mmagic_asgan import attacks
-        original = attacks._input_grad
+        from mmagic_asgan.losses import ASGANDiscriminatorLoss
+        separate, shared = attacks._input_grad, ASGANDiscriminatorLoss.input_gradient
 
-        def nan_first_sample(objective, x, grad_scale):
-            value, grad = original(objective, x, grad_scale)
+        def nan_first_sample(grad):
             grad = grad.clone()
             grad[0] = float('nan')
-            return value, grad
+            return grad
 
-        attacks._input_grad = nan_first_sample
+        def separate_pass(objective, x):  # the attack's own passes
+            value, grad = separate(objective, x)
+            return value, nan_first_sample(grad)
+
+        def shared_pass(loss, pred, x):  # the gradient taken from D's call on the reals
+            return nan_first_sample(shared(loss, pred, x))
+
+        attacks._input_grad = separate_pass
+        ASGANDiscriminatorLoss.input_gradient = shared_pass

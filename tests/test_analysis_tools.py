@@ -89,3 +89,8 @@ def test_dataset_fd_sanity_tool(tmp_path):
     same = tool.main([str(a), str(a), '--metric', 'fid', '--channels', '3'])
     other = tool.main([str(a), str(b), '--metric', 'fid', '--channels', '3'])
     assert abs(same) < 1e-3 and other > same
+    disjoint = tool.main([str(a), str(a), '--metric', 'fid', '--channels', '3', '--num', '6',
+                          '--disjoint'])
+    assert disjoint > same  # two different halves of one folder
+    with pytest.raises(SystemExit):
+        tool.main([str(a), str(b), '--channels', '3', '--num', '6', '--disjoint'])

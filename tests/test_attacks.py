@@ -87,13 +87,25 @@ def test_non_finite_gradient_zeroes_that_samples_perturbation(batch):
     assert int(res.nonfinite) == len(x) and torch.equal(res.x_adv, x)
 
 
-def test_grad_scale_is_removed(batch):
+@pytest.mark.parametrize('method', ['fgsm', 'pgd', 'mifgsm'])
+def test_a_given_first_gradient_replaces_the_first_evaluation(batch, method):
     from mmagic_asgan.attacks import _input_grad
     x, w = batch
-    _, plain = _input_grad(linear_objective(w), x, None)
-    _, scaled = _input_grad(linear_objective(w), x, 2.0**16)
-    torch.testing.assert_close(plain, scaled)
-    assert int(attack(linear_objective(w), x, 0.5, 'fgsm', norm='l2', grad_scale=2.0**16).nonfinite) == 0
+    calls = []
+
+    def objective(z):
+        calls.append(1)
+        return linear_objective(w)(z)
+
+    plain = attack(objective, x, 0.05, method, steps=3)
+    evaluations = len(calls)
+    calls.clear()
+    _, grad = _input_grad(linear_objective(w), x)
+    given = attack(objective, x, 0.05, method, steps=3, first_grad=grad)
+    assert len(calls) == evaluations - 1
+    assert torch.equal(given.x_adv, plain.x_adv)
+    with pytest.raises(ValueError, match='random_start'):
+        attack(objective, x, 0.05, method, random_start=True, first_grad=grad)
 
 
 def test_rejects_unknown_method_and_norm(batch):

@@ -6,14 +6,19 @@ from torch import nn
 import mmagic_asgan  # noqa: F401
 from mmagic.registry import MODELS
 from mmagic_asgan.gan_terms import GAN_TYPES, real_term
+from mmagic_asgan.input_range import InputRange
 from mmagic_asgan.losses import ASGANDiscriminatorLoss
 from mmagic_asgan.module_state import frozen
 
 
-def perturb(loss: ASGANDiscriminatorLoss, d: nn.Module, x: torch.Tensor, **kwargs):
+def attack_result(loss: ASGANDiscriminatorLoss, d: nn.Module, x: torch.Tensor, **kwargs):
     """How the hook calls it: D frozen, called on the batch alone."""
     with frozen(d):
         return loss.perturb(d, x, **kwargs)
+
+
+def perturb(loss: ASGANDiscriminatorLoss, d: nn.Module, x: torch.Tensor, **kwargs):
+    return attack_result(loss, d, x, **kwargs).x_adv
 
 
 def build_d(kind: str) -> nn.Module:
@@ -75,10 +80,10 @@ def test_budget_in_d_scale_follows_the_preprocessor(norm):
     loss = ASGANDiscriminatorLoss(attack='pgd', steps=3, epsilon=4 / 255, norm=norm,
                                   gan_type='vanilla')
     mean, std = torch.tensor([100.0, 120.0, 140.0]), torch.tensor([50.0, 60.0, 70.0])
-    loss.set_input_range((0 - mean) / std, (255 - mean) / std)
+    input_range = InputRange((0 - mean) / std, (255 - mean) / std)
     lower, upper = ((0 - mean) / std).view(1, 3, 1, 1), ((255 - mean) / std).view(1, 3, 1, 1)
     x = torch.max(torch.min(reals() * 2, upper), lower)
-    x_adv = perturb(loss, d, x)
+    x_adv = perturb(loss, d, x, input_range=input_range)
     delta = (x_adv - x) * std.view(1, 3, 1, 1) / 255  # back to [0, 1] image scale
     size = delta.flatten(1).abs().amax(1) if norm == 'linf' else delta.flatten(1).norm(dim=1)
     assert bool((size <= 4 / 255 * (1 + 1e-4)).all())
@@ -147,37 +152,37 @@ def test_auto_gan_type_must_be_resolved():
         perturb(ASGANDiscriminatorLoss(), build_d('dcgan'), reals())
 
 
-class _Scaler:
-    """A stand-in for torch's GradScaler."""
+def test_attack_objective_is_fp32_and_per_sample():
+    """Under fp16 autocast D's output is fp16: the objective is taken in fp32 and
+    summed over the batch (each sample's own score), so it neither overflows
+    nor depends on the batch size."""
+    loss = ASGANDiscriminatorLoss(gan_type='vanilla')
+    pred = torch.full((8, 1), -3.0, dtype=torch.float16)
+    value = loss.attack_objective(pred)
+    assert value.dtype == torch.float32
+    assert float(value) == pytest.approx(8 * 3.0)  # score objective: -D(x) per sample
+    assert float(loss.attack_objective(pred[:2])) == pytest.approx(2 * 3.0)
 
-    def __init__(self, scale):
-        self.scale = scale
 
-    def is_enabled(self):
-        return True
-
-    def get_scale(self):
-        return self.scale
-
-
-def test_loss_scaler_scale_reaches_the_attack(monkeypatch):
-    import mmagic_asgan.losses as losses_module
-    seen = {}
-    real_attack = losses_module.attack
-
-    def spy(*args, **kwargs):
-        seen['grad_scale'] = kwargs['grad_scale']
-        return real_attack(*args, **kwargs)
-
-    monkeypatch.setattr(losses_module, 'attack', spy)
-    d = build_d('dcgan').eval()
+def test_scheduled_epsilon_scales_the_step_and_the_ball():
+    loss = ASGANDiscriminatorLoss(attack='pgd', steps=2, epsilon=8 / 255, step_size=4 / 255,
+                                  gan_type='wgan')
+    assert loss.step_size_at(4 / 255) == pytest.approx(2 / 255)
     x = reals()
-    loss = ASGANDiscriminatorLoss(epsilon=8 / 255, norm='l2', gan_type='vanilla')
-    plain = perturb(loss, d, x)
-    assert seen['grad_scale'] is None
-    scaled = perturb(loss, d, x, loss_scaler=_Scaler(2.0**12))
-    assert seen['grad_scale'] == 2.0**12
-    torch.testing.assert_close(plain, scaled)
+    x_adv = perturb(loss, nn.Conv2d(3, 1, 4), x, epsilon=2 / 255)
+    assert float((x_adv - x).abs().max()) <= 2 / 255 * 2 * (1 + 1e-5)
+
+
+def test_the_loss_is_not_changed_by_use():
+    """Configuration and pure methods: a perturb or a term leaves every attribute as it was."""
+    loss = ASGANDiscriminatorLoss(gan_type='vanilla', attack='pgd', steps=2)
+    before = {k: v for k, v in vars(loss).items() if not k.startswith('_')}
+    d = build_d('dcgan')
+    x_adv = perturb(loss, d, reals(), epsilon=1 / 255)
+    loss.adversarial_term(d(x_adv), d(reals()), gain=4)
+    assert {k: v for k, v in vars(loss).items() if not k.startswith('_')} == before
+    resolved = ASGANDiscriminatorLoss(attack='pgd').with_gan_type('hinge')
+    assert resolved.gan_type == 'hinge' and resolved.attack == 'pgd'
 
 
 class NanGradOfSecondSample(torch.autograd.Function):
@@ -203,10 +208,10 @@ class HalfNanD(nn.Module):
 def test_non_finite_gradient_leaves_that_sample_clean_and_is_counted():
     loss = ASGANDiscriminatorLoss(gan_type='wgan')
     x = reals()
-    x_adv = perturb(loss, HalfNanD(), x)
-    assert torch.equal(x_adv[1], x[1])
-    assert not torch.equal(x_adv[0], x[0])
-    assert int(loss.last_stats['nonfinite']) == 1
+    result = attack_result(loss, HalfNanD(), x)
+    assert torch.equal(result.x_adv[1], x[1])
+    assert not torch.equal(result.x_adv[0], x[0])
+    assert int(result.nonfinite) == 1
 
 
 def test_no_parameters_or_buffers():
@@ -215,16 +220,7 @@ def test_no_parameters_or_buffers():
     assert loss.state_dict() == {}
 
 
-def test_free_attack_has_no_attack_pass_and_steps_from_the_d_update():
+def test_free_attack_has_no_attack_pass():
     loss = ASGANDiscriminatorLoss(attack='free', epsilon=4 / 255, gan_type='vanilla')
-    real = torch.zeros(2, 1, 4, 4)
     with pytest.raises(RuntimeError, match="attack='free' has no attack pass"):
-        loss.perturb(torch.nn.Conv2d(1, 1, 4), real)
-    x_adv = loss.free_start(real)
-    assert torch.equal(x_adv.detach(), real) and x_adv.requires_grad
-    (-x_adv.sum()).backward()  # D's update backward, whose loss falls as x grows
-    assert int(loss.free_update(x_adv)) == 0
-    # one step of the default size epsilon, in D's [-1, 1] units (scale 255 / 127.5)
-    assert torch.allclose(loss.free.delta, torch.full_like(real, -4 / 127.5))
-    loss.current_epsilon = 2 / 255  # a schedule halves epsilon: the step and ball follow
-    assert torch.allclose(loss.free_start(real).detach(), torch.full_like(real, -2 / 127.5))
+        loss.perturb(torch.nn.Conv2d(1, 1, 4), torch.zeros(2, 1, 4, 4))

@@ -213,7 +213,8 @@ class DiscriminatorStepHook(Hook):
     """Base class: acts on D's own call on the real batch during each D step.
 
     Subclasses implement :meth:`replace_input`, :meth:`extra_loss` and, if
-    needed, :meth:`after_d_step`, :meth:`step_active` and :meth:`setup`.
+    needed, :meth:`after_d_step`, :meth:`acts_at`, :meth:`update_iteration_state`
+    and :meth:`setup`.
 
     Args:
         real_batch (str): where the model hands over the real batch, one of
@@ -241,8 +242,13 @@ class DiscriminatorStepHook(Hook):
     def setup(self, runner, model: nn.Module, lower: Tensor, upper: Tensor) -> None:
         """Called at ``before_train`` once the model is known to be handled."""
 
-    def step_active(self, runner) -> bool:
-        """Whether the D steps of this iteration are acted on (``before_train_iter``)."""
+    def update_iteration_state(self, runner) -> None:
+        """Before each training iteration (``before_train_iter``): update the
+        run state the coming D steps use (e.g. a scheduled budget)."""
+
+    def acts_at(self, iteration: int) -> bool:
+        """Whether the D steps of training iteration ``iteration`` (0-based,
+        ``runner.iter``) are acted on; a pure predicate."""
         return True
 
     def replace_input(self, call: RealCall) -> Optional[Tensor]:
@@ -285,7 +291,8 @@ class DiscriminatorStepHook(Hook):
             setattr(model, _INSTALLED, self)
 
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
-        self._active = self.step_active(runner)
+        self.update_iteration_state(runner)
+        self._active = self.acts_at(runner.iter)
 
     # ------------------------------------------------------------ the D step
     @contextmanager

@@ -26,14 +26,17 @@ class R1GradientPenaltyHook(DiscriminatorStepHook):
     Mescheder et al.'s reference code: no extra forward pass. The gradient is
     taken in D's input units (``[-1, 1]`` for MMagic's default preprocessor),
     summed over C, H, W and averaged over the batch, like MMagic's
-    ``r1_gradient_penalty_loss`` with ``norm_mode='HWC'``. Under a mixed
-    precision loss scaler the output is scaled before differentiation and the
-    gradient unscaled. Logged as ``loss_r1``.
+    ``r1_gradient_penalty_loss`` with ``norm_mode='HWC'``. The gradient is of
+    D's output summed over the batch in fp32 (as StyleGAN2-ADA's
+    ``real_logits.sum()``), with no loss-scaler factor, so an fp16 D does not
+    overflow (a 2^16 scale on D's output did). Logged as ``loss_r1``.
 
     Args:
         gamma (float): penalty weight, > 0.
-        interval (int): apply the penalty every ``interval``-th D step
-            (``runner.iter``); the weight is not rescaled. Defaults to 1.
+        interval (int): lazy R1: apply the penalty every ``interval``-th D step
+            (``runner.iter``) with its weight multiplied by ``interval``
+            (StyleGAN2's lazy regularisation; optimizer settings are left as
+            they are). Defaults to 1.
         real_batch (str): where the model hands over the real batch.
         input_range (tuple, optional): ``(low, high)`` of D's input for pixels
             0 and 255; defaults to the data preprocessor's mean/std (only
@@ -56,27 +59,16 @@ class R1GradientPenaltyHook(DiscriminatorStepHook):
         self.gamma = float(gamma)
         self.interval = interval
         self._leaf: Optional[Tensor] = None
-        self._loss_scaler = None
 
-    def step_active(self, runner) -> bool:
-        return runner.iter % self.interval == 0
+    def acts_at(self, iteration: int) -> bool:
+        return iteration % self.interval == 0
 
     def replace_input(self, call: RealCall) -> Optional[Tensor]:
         self._leaf = call.real.detach().requires_grad_(True)
         return self._leaf
 
     def extra_loss(self, call: RealCall, output) -> Dict[str, Tensor]:
-        scaler = self._loss_scaler
-        scaled = output if scaler is None else scaler.scale(output)
-        grad, = torch.autograd.grad(scaled.sum(), self._leaf, create_graph=True)
-        if scaler is not None:
-            grad = grad / scaler.get_scale()
+        grad, = torch.autograd.grad(output.float().sum(), self._leaf, create_graph=True)
         self._leaf = None
-        penalty = grad.pow(2).flatten(1).sum(1).mean()
-        return {'loss_r1': 0.5 * self.gamma * penalty}
-
-    def _train_discriminator(self, inputs, data_samples, optimizer_wrapper):
-        scaler = getattr(optimizer_wrapper, 'loss_scaler', None)
-        enabled = scaler is not None and getattr(scaler, 'is_enabled', lambda: False)()
-        self._loss_scaler = scaler if enabled else None
-        return super()._train_discriminator(inputs, data_samples, optimizer_wrapper)
+        penalty = grad.float().pow(2).flatten(1).sum(1).mean()
+        return {'loss_r1': (0.5 * self.gamma * self.interval) * penalty}

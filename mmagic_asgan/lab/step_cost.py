@@ -16,6 +16,7 @@ import torch
 from mmengine.config import Config
 from mmengine.logging import MessageHub
 
+from ..hooks.discriminator_step import DiscriminatorStepHook
 from ..module_state import unwrap
 from .stats import ratio_ci
 from .study import variant_config
@@ -39,7 +40,7 @@ def build_variant(spec: Config, regime: str, variant: str, folder, seed: int = 0
     model = unwrap(runner.model)
     batch = next(iter(runner.train_dataloader))
     for hook in runner.hooks:  # what train() would do before the first iteration
-        if hasattr(hook, 'step_active'):
+        if isinstance(hook, DiscriminatorStepHook):
             hook.before_train(runner)
     return runner, model, batch
 
@@ -75,7 +76,7 @@ def measure(spec: Config, regime: str, variants: List[str], folder, repeats: int
             hub.update_info('iter', rep)
             runner.train_loop._iter = rep
             for hook in runner.hooks:
-                if hasattr(hook, 'step_active'):
+                if isinstance(hook, DiscriminatorStepHook):
                     hook.before_train_iter(runner, rep, batch)
             t_d = _time(lambda: d_step(runner, model, batch))
             t_all = _time(lambda: model.train_step(batch, runner.optim_wrapper))

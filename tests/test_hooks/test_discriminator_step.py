@@ -109,7 +109,7 @@ def test_input_range_from_the_preprocessor_or_explicit_or_refused():
         hook.before_train(_fake_runner(raw))
     hook = HOOKS.build(dict(type='RealSampleAttackHook', input_range=(0, 255)))
     hook.before_train(_fake_runner(raw))
-    scale, lower, upper = hook.loss.input_range(torch.zeros(1))
+    scale, lower, upper = hook.d_input_range.on(torch.zeros(1, 1, 1, 1))
     assert float(scale) == 255.0 and float(lower) == 0.0 and float(upper) == 255.0
 
 
@@ -207,6 +207,10 @@ def test_r1_hook_penalty_and_log(tmp_path, image_folder):
     penalty = hook.extra_loss(call, d(leaf))['loss_r1']
     torch.testing.assert_close(penalty, 1.5 * w.pow(2).sum())
     assert penalty.requires_grad  # create_graph: D's parameters get its gradient
+    lazy = R1GradientPenaltyHook(gamma=3.0, interval=4)  # every 4th step, 4 x the weight
+    assert [lazy.acts_at(i) for i in range(5)] == [True, False, False, False, True]
+    leaf = lazy.replace_input(call)
+    torch.testing.assert_close(lazy.extra_loss(call, d(leaf))['loss_r1'], 6 * w.pow(2).sum())
     for bad in (0, -1.0, True):
         with pytest.raises(ValueError, match='gamma must be'):
             R1GradientPenaltyHook(gamma=bad)

@@ -1,6 +1,8 @@
 """Frechet distance between two image datasets (a sanity figure for a metric).
 
 Examples:
+    python tools/analysis/dataset_fd.py data/cifar10/train data/cifar10/train --num 2000 \
+        --channels 3 --disjoint      # the floor of FID-2k: two disjoint random 2,000s
     python tools/analysis/dataset_fd.py data/fashion-mnist/test data/fashion-mnist/train \\
         --metric fid --num 2000 --channels 1
     python tools/analysis/dataset_fd.py data/fashion-mnist/test data/fashion-mnist/train \\
@@ -17,8 +19,10 @@ from mmagic.registry import METRICS
 from mmagic_asgan.metrics.classifier_fd import load_image_folder
 
 
-def features(metric, root: str, channels: int, num: Optional[int], batch: int = 64) -> np.ndarray:
-    x, _, _ = load_image_folder(root, channels, limit=num)  # [-1, 1], RGB or grey
+def features(metric, root: str, channels: int, num: Optional[int], batch: int = 64,
+             x: Optional[torch.Tensor] = None) -> np.ndarray:
+    if x is None:
+        x, _, _ = load_image_folder(root, channels, limit=num)  # [-1, 1], RGB or grey
     bgr = (x * 127.5 + 127.5)
     if channels == 3:
         bgr = bgr[:, [2, 1, 0]]
@@ -34,7 +38,11 @@ def main(argv: Optional[List[str]] = None) -> float:
     parser.add_argument('--classifier', help='for --metric fd')
     parser.add_argument('--channels', type=int, choices=[1, 3], required=True)
     parser.add_argument('--num', type=int, help='random images per set (seed 0); default all')
+    parser.add_argument('--disjoint', action='store_true',
+                        help='a and b are one folder: compare two disjoint random sets of --num')
     args = parser.parse_args(argv)
+    if args.disjoint and (args.a != args.b or not args.num):
+        parser.error('--disjoint needs a == b and --num')
     import mmagic_asgan  # noqa: F401
     if args.metric == 'fid':
         metric = METRICS.build(dict(type='OfflineFID', fake_nums=1))
@@ -42,7 +50,12 @@ def main(argv: Optional[List[str]] = None) -> float:
     else:
         metric = METRICS.build(dict(type='ClassifierFD', fake_nums=1, classifier=args.classifier))
         name = f'FD-SmallCNN (classifier test accuracy {metric.inception.accuracy:.4f})'
-    fa, fb = (features(metric, root, args.channels, args.num) for root in (args.a, args.b))
+    if args.disjoint:
+        x, _, _ = load_image_folder(args.a, args.channels, limit=2 * args.num)
+        fa, fb = (features(metric, args.a, args.channels, None, x=half)
+                  for half in (x[:args.num], x[args.num:]))
+    else:
+        fa, fb = (features(metric, root, args.channels, args.num) for root in (args.a, args.b))
     value = metric._calc_fid(fa.mean(0), np.cov(fa, rowvar=False), fb.mean(0),
                              np.cov(fb, rowvar=False))[0]
     print(f'{name}: {args.a} ({len(fa)} images) vs {args.b} ({len(fb)} images) = {value:.3f}')

@@ -66,6 +66,11 @@ variants = {
     'AS-free-replace': dict(hooks=[dict(type='RealSampleAttackHook', attack='free',
                                         epsilon=2 / 255, mode='replace')]),
     'R1-g1': dict(hooks=[dict(type='R1GradientPenaltyHook', gamma=1.0)]),
+    # lazy regularisation (cost only, tools/analysis/step_cost.py): every 4th D step, weight x 4
+    'AS-FGSM-mix-score-lazy4': dict(hooks=[dict(type='RealSampleAttackHook', attack='fgsm',
+                                                epsilon=2 / 255, mode='mix', objective='score',
+                                                interval=4)]),
+    'R1-g1-lazy4': dict(hooks=[dict(type='R1GradientPenaltyHook', gamma=1.0, interval=4)]),
     'R1-g10': dict(hooks=[dict(type='R1GradientPenaltyHook', gamma=10.0)]),
     'SN-D': dict(model=dict(discriminator=dict(type='SNDCGANDiscriminator'))),
 }
