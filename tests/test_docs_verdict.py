@@ -1,5 +1,5 @@
 """README "Benchmarks" and the model zoo quote the stress study's verdict table as
-`tools/study.py --report` wrote it (results/stress_fmnist/verdict.md), digit for digit."""
+`tools/dev/study.py --report` wrote it (results/stress_fmnist/verdict.md), digit for digit."""
 import re
 from pathlib import Path
 
@@ -22,7 +22,7 @@ def test_docs_quote_the_verdict_table(doc):
 
 
 def test_verdict_cells_come_from_the_heldout_seeds():
-    from mmagic_asgan.lab import study
+    from lab import study
     spec = study.load_spec(str(ROOT / 'configs' / 'asgan' / 'studies' / 'stress_fmnist.py'))
     assert spec.verdict_phase == 'heldout' and not set(spec.phases.heldout.seeds) & set(
         spec.phases.dev.seeds)  # never the tuning seeds

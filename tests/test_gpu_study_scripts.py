@@ -1,7 +1,7 @@
-"""The GPU study's scripts, tested without a GPU: tools/gpu_bundle.sh, tools/gpu_study.sh
+"""The GPU study's scripts, tested without a GPU: tools/dev/gpu_bundle.sh, tools/dev/gpu_study.sh
 and their helpers in tools/misc (part splitting, numpy-2 start-up alias, results).
 
-The orchestration test drives tools/gpu_study.sh with a fake interpreter that stands in
+The orchestration test drives tools/dev/gpu_study.sh with a fake interpreter that stands in
 for tools/train.py and tools/test.py (a few seconds, no MMagic run), in a copy of the
 files the script needs.
 """
@@ -203,7 +203,7 @@ def test_results_helpers(tmp_path):
 
 
 FAKE_PYTHON = r'''#!/usr/bin/env bash
-# Stands in for python3 in tools/gpu_study.sh: fakes tools/train.py and tools/test.py.
+# Stands in for python3 in tools/dev/gpu_study.sh: fakes tools/train.py and tools/test.py.
 case "${1:-}" in
   tools/train.py)
     config="$2"; shift 2
@@ -237,10 +237,10 @@ esac
 
 @pytest.fixture
 def study_copy(tmp_path):
-    """The files tools/gpu_study.sh needs, with empty configs (the fake trainer reads
+    """The files tools/dev/gpu_study.sh needs, with empty configs (the fake trainer reads
     none); the second R1 config is left out."""
     repo = tmp_path / 'repo'
-    for rel in ('tools/gpu_study.sh', 'tools/misc/gpu_study_results.py',
+    for rel in ('tools/dev/gpu_study.sh', 'tools/dev/gpu_study_results.py',
                 'requirements/constraints.txt'):
         (repo / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / rel, repo / rel)
@@ -317,7 +317,7 @@ def test_results_command_tabulates_each_family_with_benchmark_py(tmp_path, monke
     monkeypatch.setattr(study_results.subprocess, 'run', fake_run)
     out = study_results.results_command(runs, 100, 100, tmp_path / 'results', notes='n')
     assert [c[c.index('--keep') + 1] for c in calls] == ['A', 'B']
-    assert all('--from-results' in c and c[1].endswith('tools/benchmark.py') for c in calls)
+    assert all('--from-results' in c and c[1].endswith('tools/dev/benchmark.py') for c in calls)
     saved = json.loads((out / 'results.json').read_text())
     assert [r['label'] for r in saved] == ['A', 'B']
     assert '| A |' in (out / 'study.md').read_text()

@@ -1,4 +1,4 @@
-"""tools/misc/jobs_vs_threads.py: one N-thread run against N one-thread runs at once.
+"""tools/dev/jobs_vs_threads.py: one N-thread run against N one-thread runs at once.
 
 The trainings are replaced by processes that only write MMEngine-style logs, so the
 test checks the plan (who runs with how many threads, in which work dir) and the
@@ -11,7 +11,7 @@ from helpers import load_tool
 
 
 def test_compares_runs_per_hour(tmp_path, monkeypatch):
-    tool = load_tool('misc/jobs_vs_threads')
+    tool = load_tool('dev/jobs_vs_threads')
     started = []
 
     class Finished:
@@ -42,7 +42,7 @@ def test_compares_runs_per_hour(tmp_path, monkeypatch):
 
 
 def test_a_failed_training_stops_the_measurement(tmp_path, monkeypatch):
-    tool = load_tool('misc/jobs_vs_threads')
+    tool = load_tool('dev/jobs_vs_threads')
 
     class Failed:
         def wait(self):

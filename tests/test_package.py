@@ -6,7 +6,7 @@ import sys
 
 def test_import_loads_the_plugin_not_the_lab():
     code = ('import sys, mmagic_asgan\n'
-            'print(sorted(m for m in sys.modules if m.startswith("mmagic_asgan.lab")))\n')
+            'print(sorted(m for m in sys.modules if m.startswith("lab")))\n')
     proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip().splitlines()[-1] == '[]'

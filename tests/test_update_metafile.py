@@ -1,4 +1,4 @@
-"""tools/misc/update_metafile.py: metadata from the configs, results only from results.json."""
+"""tools/dev/update_metafile.py: metadata from the configs, results only from results.json."""
 import json
 
 from helpers import CONFIGS, load_tool
@@ -19,7 +19,7 @@ def _results_dir(tmp_path, runs, study='study'):
 
 
 def test_results_come_only_from_plain_runs_of_the_config(tmp_path):
-    tool = load_tool('misc/update_metafile')
+    tool = load_tool('dev/update_metafile')
     cfg = 'configs/asgan/asgan-fgsm_dcgan-small-study_1xb64-1500iters_fashion-mnist-32x32.py'
     rows = tool.measured_results(_results_dir(tmp_path, [
         _run(cfg, 0, 10.0), _run(cfg, 1, 12.0),
@@ -36,12 +36,12 @@ def test_results_come_only_from_plain_runs_of_the_config(tmp_path):
     row = table[3]
     assert '11.00 +- 1.41 (+10.0% vs baseline)' in row
     assert row.startswith('| [asgan-fgsm_dcgan-small-study') and '| 500 | [0, 1] | 11.00 +- 1.41' in row
-    assert '| 40.50 +- 0.71 |' in row and '`bash tools/cpu_study.sh study`' not in row  # not 'fmnist_cpu'
+    assert '| 40.50 +- 0.71 |' in row and '`bash tools/dev/cpu_study.sh study`' not in row  # not 'fmnist_cpu'
     assert rows[cfg][0]['Dataset'] == 'Fashion-MNIST' and '2 seeds [0, 1], 0.1000 s/iter on 2-core CPU (test)' in rows[cfg][0]['Notes']
 
 
 def test_attack_metadata_is_the_configs_hook_arguments():
-    tool = load_tool('misc/update_metafile')
+    tool = load_tool('dev/update_metafile')
     name = 'asgan-pgd3_dcgan-small-study_1xb64-1500iters_fashion-mnist-32x32.py'
     assert tool.attack_of(CONFIGS / 'asgan' / name) == \
         "attack='pgd', steps=3, epsilon=2 / 255, mode='mix'"

@@ -18,7 +18,8 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from mmagic_asgan.lab import data_prep as dp
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # lab/ is not installed
+from lab import data_prep as dp  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

@@ -19,7 +19,7 @@ WORK_DIR="work_dirs/quickstart-$VARIANT"
 bash tools/setup_env.sh
 source "${ASGAN_VENV:-$ROOT/.venv}/bin/activate"
 
-bash tools/misc/prepare_fashion_mnist.sh
+bash tools/prepare_fashion_mnist.sh
 
 # A fresh run each time (the FID reference statistics stay cached in work_dirs/inception_pkl).
 rm -rf "$WORK_DIR"

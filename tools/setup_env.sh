@@ -57,7 +57,7 @@ if "$PY" -c "import mmcv, mmcv._ext; assert mmcv.__version__ == '$MMCV_VERSION'"
 elif "${PIP[@]}" -q --no-index --no-deps --find-links "$WHEEL_CACHE" "mmcv==$MMCV_VERSION" 2>/dev/null; then
   echo "[setup] mmcv installed from a prebuilt wheel (cache or PIP_FIND_LINKS)"
 else
-  bash "$ROOT/tools/build_mmcv.sh" "$PY" "$MMCV_VERSION" "$WHEEL_CACHE"
+  bash "$ROOT/tools/dev/build_mmcv.sh" "$PY" "$MMCV_VERSION" "$WHEEL_CACHE"
   "${PIP[@]}" -q --no-index --no-deps --find-links "$WHEEL_CACHE" "mmcv==$MMCV_VERSION"
 fi
 

@@ -14,7 +14,7 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 import mmagic_asgan  # noqa: F401  (compatibility fixes, registrations)
-from mmagic_asgan.lab.runner_utils import add_common_args, load_config
+from mmagic_asgan.runner_utils import add_common_args, load_config
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

@@ -3,7 +3,7 @@
 # fit a 2-core CPU in about 100 minutes), scored over training with the fast classifier Frechet
 # distance FD-SmallCNN (2,000 fakes vs 10,000 train images, every 250 iterations; train the
 # classifier first: README "Benchmarks"), and at the end with Inception
-# FID-2k (2,000 fakes vs 2,000 train images; tools/test.py, run by tools/benchmark.py
+# FID-2k (2,000 fakes vs 2,000 train images; tools/test.py, run by tools/dev/benchmark.py
 # --test-metric FID-2k/fid). FD-SmallCNN is not FID; compare only runs scored the same way.
 _base_ = './dcgan-small_1xb64-3kiters_fashion-mnist-32x32.py'
 

@@ -227,3 +227,33 @@ def test_free_perturbation_is_checkpointed_and_resume_is_exact(tmp_path, image_f
     fresh = train(full_cfg, tmp_path / 'resumed', '--resume')
     with pytest.raises(AssertionError, match='differ'):
         assert_same_state(model_state(full), model_state(fresh))
+
+
+def test_a_checkpoint_written_before_the_loss_and_hook_split_resumes_exactly(tmp_path):
+    """tests/fixtures/free_replace_iter3_pre_split.pth was saved at iteration 3 by the
+    code before the loss/hook split (commit 6eb261e: the free perturbation then lived in
+    the loss), from the config below; *_iter6_pre_split_state.pth is that code's model
+    after 6 iterations straight. Resumed with today's code, training ends in the same
+    state: configs and checkpoints keep loading."""
+    import shutil
+
+    from helpers import ROOT, make_image_folder
+    folder = make_image_folder(tmp_path / 'imgs', num_classes=1)
+    overrides = tiny_overrides(folder, 32, iters=6, batch_size=4, grayscale=True,
+                               checkpoint_interval=3)
+    overrides['model'] = dict(generator=dict(base_channels=8), discriminator=dict(base_channels=4))
+    body = as_config_body(attack='free', epsilon=0.05, mode='replace').replace(
+        "dict(type='RealSampleAttackHook'",
+        "dict(type='RandomStateHook'), dict(type='RealSampleAttackHook'")
+    cfg = write_config(tmp_path / 'full.py', SMALL_DCGAN, body, overrides)
+    work = tmp_path / 'resumed'
+    work.mkdir()
+    fixtures = ROOT / 'tests' / 'fixtures'
+    shutil.copy(fixtures / 'free_replace_iter3_pre_split.pth', work / 'iter_3.pth')
+    (work / 'last_checkpoint').write_text(str(work / 'iter_3.pth'))
+    saved = torch.load(work / 'iter_3.pth', weights_only=False)['asgan_free_perturbation'][0]
+    resumed = train(cfg, work, '--resume')
+    assert resumed.iter == 6 and hook_of(resumed).free.updates == 6
+    expected = torch.load(fixtures / 'free_replace_iter6_pre_split_state.pth')
+    assert_same_state(expected, model_state(resumed))
+    assert saved['updates'] == 3 and saved['delta'].abs().max() > 0

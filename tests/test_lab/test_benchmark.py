@@ -1,4 +1,4 @@
-"""tools/benchmark.py: runs configs x seeds for real, tabulates what it measured."""
+"""tools/dev/benchmark.py: runs configs x seeds for real, tabulates what it measured."""
 import json
 from types import SimpleNamespace
 
@@ -16,7 +16,7 @@ def test_benchmark_runs_tests_tabulates_and_retabulates(tmp_path, image_folder,
                                     cache_dir=str(tmp_path / 'cache')))
     base = write_config(tmp_path / 'base.py', SMALL_DCGAN, '', overrides)
     as_cfg = write_config(tmp_path / 'as.py', SMALL_DCGAN, as_config_body(epsilon=0.03), overrides)
-    tool = load_tool('benchmark')
+    tool = load_tool('dev/benchmark')
     rows = tool.main(['--configs', str(base), str(as_cfg), '--labels', 'baseline', 'AS',
                       '--seeds', '0', '1', '--metric', 'FD-4/fd', '--test-metric', 'FD-4/fd',
                       '--jobs', '2', '--work-root', str(tmp_path / 'runs'),
@@ -43,7 +43,7 @@ def test_benchmark_runs_tests_tabulates_and_retabulates(tmp_path, image_folder,
 
 
 def test_sweep_plan_puts_the_value_in_cfg_options_and_the_label():
-    tool = load_tool('benchmark')
+    tool = load_tool('dev/benchmark')
     args = SimpleNamespace(configs=['a.py'], labels=['AS'], seeds=[0, 1],
                            sweep=['custom_hooks.1.epsilon', '0.004', '0.016'])
     assert tool.plan(args) == [
@@ -54,7 +54,7 @@ def test_sweep_plan_puts_the_value_in_cfg_options_and_the_label():
 
 
 def test_per_config_options_are_kept_apart():
-    tool = load_tool('benchmark')
+    tool = load_tool('dev/benchmark')
     args = SimpleNamespace(configs=['a.py', 'a.py'], labels=['AS', 'off'], seeds=[0], sweep=None,
                            config_options=['', 'custom_hooks.1.epsilon=0 x.y=1'])
     assert tool.plan(args) == [('AS', 'a.py', 0, []),
@@ -64,7 +64,7 @@ def test_per_config_options_are_kept_apart():
 def test_results_file_is_whole_after_a_save_killed_midway(tmp_path, monkeypatch):
     from pathlib import Path
 
-    from mmagic_asgan.lab import benchmark as bm
+    from lab import benchmark as bm
     path = tmp_path / 'results.json'
     first = bm.RunResult(label='baseline', config='a.py', seed=0, work_dir='w', command=['x'],
                          returncode=0, wall_s=1.0, sec_per_iter=0.1, peak_mem_mb=1.0)

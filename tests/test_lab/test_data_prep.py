@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from helpers import load_tool
-from mmagic_asgan.lab import data_prep as dp
+from lab import data_prep as dp
 
 
 def write_idx(path, array):

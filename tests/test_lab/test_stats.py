@@ -1,8 +1,8 @@
-"""mmagic_asgan.lab.stats: bootstrap intervals and Welch's test."""
+"""lab.stats: bootstrap intervals and Welch's test."""
 import numpy as np
 import pytest
 
-from mmagic_asgan.lab.stats import bootstrap_diff_ci, compare, ratio_ci, welch_p
+from lab.stats import bootstrap_diff_ci, compare, ratio_ci, welch_p
 
 
 def test_bootstrap_interval_covers_the_difference_and_is_deterministic():

@@ -1,10 +1,10 @@
-"""tools/study.py: regimes x variants x seeds, resumable, reported with CIs."""
+"""tools/dev/study.py: regimes x variants x seeds, resumable, reported with CIs."""
 import json
 
 import pytest
 
 from helpers import SMALL_DCGAN, load_tool, tiny_overrides, with_validation, write_config
-from mmagic_asgan.lab import study
+from lab import study
 
 
 def _spec(tmp_path, image_folder, fd_classifier):
@@ -47,7 +47,7 @@ def test_study_runs_resumes_and_reports(tmp_path, image_folder, fd_classifier):
         study.plan(spec, 'dev', regimes=['slow'])
     generated = study.variant_config(spec, 'plain', 'AS', tmp_path / 'generated').read_text()
     assert "_base_.get('custom_hooks', []) + [{'type': 'RealSampleAttackHook'" in generated
-    tool = load_tool('study')
+    tool = load_tool('dev/study')
     work = tmp_path / 'runs'
     study.run_phase(spec, 'dev', work_root=work, limit=2)  # a session that stops early
     assert len(json.loads((tmp_path / 'results' / 'results.json').read_text())) == 2

@@ -17,7 +17,9 @@ from typing import List, Optional
 
 import numpy as np
 
-from mmagic_asgan.lab.analysis import (add_checkpoint_args, checkpoint_labels, fake_batch,
+from pathlib import Path  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # lab/ is not installed
+from lab.analysis import (add_checkpoint_args, checkpoint_labels, fake_batch,  # noqa: E402
                                        high_frequency_share, input_gradients, load_gan)
 from mmagic_asgan.module_state import frozen
 

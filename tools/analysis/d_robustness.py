@@ -24,7 +24,8 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
-from mmagic_asgan.lab.analysis import (add_checkpoint_args, checkpoint_labels,  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # lab/ is not installed
+from lab.analysis import (add_checkpoint_args, checkpoint_labels,  # noqa: E402
                                        fake_batch, load_gan, probe_checkpoint, real_batch)
 
 

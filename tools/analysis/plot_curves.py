@@ -19,7 +19,8 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
-from mmagic_asgan.lab.run_logs import aggregate, metric_keys, read_scalars, series  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # lab/ is not installed
+from lab.run_logs import aggregate, metric_keys, read_scalars, series  # noqa: E402
 
 PANELS = ('loss_disc_real', 'loss_disc_fake', 'loss_gen', 'loss_asgan', 'asgan_flip_rate')
 

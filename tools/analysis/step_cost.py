@@ -6,7 +6,7 @@ Example:
         --out results/stress_fmnist/cost.json
 Prints and writes, per variant, the D step's and the whole training step's mean time and
 their ratio to the baseline's with a paired bootstrap 95% interval
-(mmagic_asgan/lab/step_cost.py says how).
+(lab/step_cost.py says how).
 """
 import argparse
 import json
@@ -14,9 +14,10 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from mmagic_asgan.lab import study
-from mmagic_asgan.lab.benchmark import describe_machine
-from mmagic_asgan.lab.step_cost import measure
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # lab/ is not installed
+from lab import study  # noqa: E402
+from lab.benchmark import describe_machine  # noqa: E402
+from lab.step_cost import measure  # noqa: E402
 
 
 def main(argv: Optional[List[str]] = None) -> dict:

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from mmagic_asgan.lab.run_logs import metric_keys, read_scalars, series
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # lab/ is not installed
+from lab.run_logs import metric_keys, read_scalars, series  # noqa: E402
 
 TELEMETRY = ('asgan_eps', 'loss_asgan', 'asgan_d_real_clean', 'asgan_d_real_adv',
              'asgan_flip_rate', 'asgan_pert_norm', 'asgan_attack_time', 'asgan_skipped')

@@ -1,5 +1,5 @@
 # The CIFAR-10 study (issue 17): AS-GAN against a tuned R1 on the paper's data, at CPU scale.
-#   python tools/study.py configs/asgan/studies/cifar10_cpu.py --phase pilot
+#   python tools/dev/study.py configs/asgan/studies/cifar10_cpu.py --phase pilot
 # Data: the full CIFAR-10 train split, lossless copy (../shared/data/cifar10/cifar10-train.npz
 # -> tools/prepare_data.py npz ... --out data/cifar10/train). Metric: Inception FID-2k (2,000
 # fakes vs a fixed random 2,000 train images), logged at the run's last evaluations.

@@ -1,5 +1,5 @@
 # The stress study of README "Benchmarks": where does AS-GAN help?
-#   bash tools/cpu_study.sh stress [PHASE...]     (or: python tools/study.py THIS --phase ...)
+#   bash tools/dev/cpu_study.sh stress [PHASE...]     (or: python tools/dev/study.py THIS --phase ...)
 # Regimes: the unstressed small Fashion-MNIST DCGAN and regimes in which D is the weak link
 # (configs/asgan/stress/: D without BatchNorm, 1,000 or 250 training images, Adam 1e-3 with
 # beta1 0.9, and the first with the last). Variants: the baseline, AS-GAN variants, and two
@@ -32,7 +32,7 @@ collapse_ratio = 2.0  # a run collapsed if its final FD-SmallCNN > 2 x its best 
 verdict_phase = 'heldout'  # its table -> results/stress_fmnist/verdict.md (README, model zoo)
 cost_file = 'results/stress_fmnist/cost.json'  # tools/analysis/step_cost.py, one process
 jobs = 2  # two one-thread runs at once: 1.43x the runs per hour of one two-thread run here
-threads = 1  # (tools/misc/jobs_vs_threads.py -> results/stress_fmnist/jobs_vs_threads.json)
+threads = 1  # (tools/dev/jobs_vs_threads.py -> results/stress_fmnist/jobs_vs_threads.json)
 
 _stress = 'configs/asgan/stress/'
 _configs = dict(

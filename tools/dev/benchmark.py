@@ -8,17 +8,17 @@ plot of the metric against iterations and wall-clock time.
 
 Examples (the CPU study's commands are in README "Benchmarks and model zoo"):
     # baseline vs an AS variant, 3 seeds, Inception FID of each last checkpoint
-    python tools/benchmark.py \\
+    python tools/dev/benchmark.py \\
         --configs configs/asgan/dcgan-small-study_1xb64-1500iters_fashion-mnist-32x32.py \\
         configs/asgan/asgan-fgsm_dcgan-small-study_1xb64-1500iters_fashion-mnist-32x32.py \\
         --labels baseline AS-FGSM --seeds 0 1 2 --metric FD-SmallCNN/fd \\
         --test-metric FID-2k/fid --out results/my_study
     # an epsilon sweep of one AS config (each value goes into --cfg-options)
-    python tools/benchmark.py \\
+    python tools/dev/benchmark.py \\
         --configs configs/asgan/asgan-fgsm_dcgan-small-study_1xb64-1500iters_fashion-mnist-32x32.py \\
         --sweep custom_hooks.1.epsilon 0.0039 0.0157 --metric FD-SmallCNN/fd --out results/my_sweep
     # re-tabulate an earlier study without running anything
-    python tools/benchmark.py --from-results results/my_study/results.json \\
+    python tools/dev/benchmark.py --from-results results/my_study/results.json \\
         --metric FD-SmallCNN/fd --test-metric FID-2k/fid --out results/my_study
 """
 import argparse
@@ -27,9 +27,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import List, Optional
 
-from mmagic_asgan.lab import benchmark as bm
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # lab/ is not installed
+from lab import benchmark as bm  # noqa: E402
 
-TOOLS = Path(__file__).resolve().parent
+TOOLS = Path(__file__).resolve().parents[1]  # tools/
 
 
 def plan(args) -> List[tuple]:

@@ -10,11 +10,11 @@ only: it runs with any Python 3.8+ here and there.
 
 Examples:
     # here: wheels first (never split), then the large files (split where needed)
-    python3 tools/misc/gpu_bundle_parts.py pack --out .gpu_bundle --limit-mib 56 \\
+    python3 tools/dev/gpu_bundle_parts.py pack --out .gpu_bundle --limit-mib 56 \\
         wheel=staging/wheel/a.whl data=staging/data/cifar10-train-jpeg.zip weights=...
-    python3 tools/misc/gpu_bundle_parts.py completes --bundle .gpu_bundle wheel data
+    python3 tools/dev/gpu_bundle_parts.py completes --bundle .gpu_bundle wheel data
     # on the device, after each carried part
-    python3 tools/misc/gpu_bundle_parts.py assemble --bundle .gpu_bundle --out .gpu_env/bundle
+    python3 tools/dev/gpu_bundle_parts.py assemble --bundle .gpu_bundle --out .gpu_env/bundle
 
 Layout: ``<out>/partN/`` holds pieces (``NAME`` when whole, ``NAME.pieceKofM`` when split)
 and a copy of ``manifest.json``; ``assemble`` writes ``<out>/<category>/NAME`` and
@@ -245,7 +245,7 @@ def load_manifest(bundle_dir: Path) -> dict:
     ids = {m['bundle_id'] for m in manifests}
     if len(ids) > 1:
         raise BundleError(f'parts of different bundles in {bundle_dir} ({sorted(ids)}): '
-                          'carry parts of one bundle (re-run tools/gpu_bundle.sh and the calls)')
+                          'carry parts of one bundle (re-run tools/dev/gpu_bundle.sh and the calls)')
     if manifests[0].get('format') != FORMAT:
         raise BundleError(f'manifest format {manifests[0].get("format")} (expected {FORMAT})')
     return manifests[0]

@@ -2,7 +2,7 @@
 # Builds an mmcv wheel with compiled ops from the PyPI source release, against the
 # torch installed in the given interpreter, and puts it in a wheel folder.
 #
-# Usage: tools/build_mmcv.sh PYTHON VERSION WHEEL_DIR
+# Usage: tools/dev/build_mmcv.sh PYTHON VERSION WHEEL_DIR
 #
 # Why a script: PyPI has no mmcv 2.1.0 wheel for torch 2.14 / Python 3.11, and the
 # source release cannot be built as is:

@@ -1,19 +1,19 @@
-"""Progress and results of the GPU study's runs (used by tools/gpu_study.sh).
+"""Progress and results of the GPU study's runs (used by tools/dev/gpu_study.sh).
 
 Each run is given as ``FAMILY|LABEL|CONFIG|SEED|WORK_DIR`` (``--run``, repeated).
 
 Examples:
     # per run: iteration reached, last checkpoint, s/iter, time left to --iters
-    python3 tools/misc/gpu_study_results.py progress --iters 10000 --run 'dcgan|DCGAN|cfg.py|0|w'
+    python3 tools/dev/gpu_study_results.py progress --iters 10000 --run 'dcgan|DCGAN|cfg.py|0|w'
     # the last iteration at which every run has a checkpoint (0: none)
-    python3 tools/misc/gpu_study_results.py common-iter --run ...
+    python3 tools/dev/gpu_study_results.py common-iter --run ...
     # results.json (the project's RunResult records), one table per family through
-    # tools/benchmark.py --from-results, and study.md (protocol and per-run details)
-    python3 tools/misc/gpu_study_results.py results --iters 10000 --eval-iter 10000 \\
+    # tools/dev/benchmark.py --from-results, and study.md (protocol and per-run details)
+    python3 tools/dev/gpu_study_results.py results --iters 10000 --eval-iter 10000 \\
         --out work_dirs/gpu_study/results --run ...
 
 ``progress`` and ``common-iter`` read only the run folders (no MMagic import);
-``results`` imports the project's benchmark module (``mmagic_asgan.lab.benchmark`` or
+``results`` imports the project's benchmark module (``lab.benchmark`` or
 ``mmagic_asgan.benchmark``).
 """
 import argparse
@@ -118,13 +118,13 @@ def progress_table(runs: Sequence[RunSpec], iters: int) -> str:
 
 def _benchmark_module():
     """The project's benchmark module, wherever it lives now."""
-    for name in ('mmagic_asgan.lab.benchmark', 'mmagic_asgan.benchmark'):
+    for name in ('lab.benchmark', 'mmagic_asgan.benchmark'):
         try:
             return importlib.import_module(name)
         except ModuleNotFoundError as e:
             if e.name not in (name, name.rsplit('.', 1)[0]):  # a missing dependency
                 raise
-    raise ImportError('neither mmagic_asgan.lab.benchmark nor mmagic_asgan.benchmark')
+    raise ImportError('neither lab.benchmark nor mmagic_asgan.benchmark')
 
 
 def _read_json(path: Path) -> dict:
@@ -148,8 +148,8 @@ def build_results(runs: Sequence[RunSpec], eval_iter: int, machine: str = '') ->
                 previous = int(r['iter'])
         fields = dict(
             label=run.label, config=run.config, seed=run.seed, work_dir=str(run.work_dir),
-            # the 4-item prefix is the layout tools/benchmark.py prints as 'tools/train.py ...'
-            command=['python3', '-c', '(tools/gpu_study.sh)'] + info.get('train_command', []),
+            # the 4-item prefix is the layout tools/dev/benchmark.py prints as 'tools/train.py ...'
+            command=['python3', '-c', '(tools/dev/gpu_study.sh)'] + info.get('train_command', []),
             returncode=0 if test.is_file() else 1, wall_s=wall, machine=machine or None,
             test_command=info.get('test_command'),
             test_metrics={k: float(v) for k, v in _read_json(test).items()
@@ -167,7 +167,7 @@ def build_results(runs: Sequence[RunSpec], eval_iter: int, machine: str = '') ->
 def write_study_md(runs: Sequence[RunSpec], results: list, iters: int, eval_iter: int,
                    tables: Dict[str, str], notes: str, path: Path) -> None:
     """The protocol, one table per family and each run's commands, as Markdown."""
-    lines = ['# CIFAR-10 GPU study (tools/gpu_study.sh)', '', notes.strip(), '',
+    lines = ['# CIFAR-10 GPU study (tools/dev/gpu_study.sh)', '', notes.strip(), '',
              f'Planned iterations: {iters}; FID-10k evaluated at iteration **{eval_iter}** '
              '(the last one at which every run has a checkpoint).', '']
     for family, table in tables.items():
@@ -192,7 +192,7 @@ def write_study_md(runs: Sequence[RunSpec], results: list, iters: int, eval_iter
 
 def results_command(runs: Sequence[RunSpec], iters: int, eval_iter: int, out: Path,
                     notes: str = '', machine: str = '') -> Path:
-    """Writes ``out/results.json``, ``out/<family>/results.md|png`` (tools/benchmark.py
+    """Writes ``out/results.json``, ``out/<family>/results.md|png`` (tools/dev/benchmark.py
     --from-results) and ``out/study.md``."""
     bm = _benchmark_module()
     out.mkdir(parents=True, exist_ok=True)
@@ -210,7 +210,7 @@ def results_command(runs: Sequence[RunSpec], iters: int, eval_iter: int, out: Pa
         if proc.returncode == 0 and (folder / 'results.md').is_file():
             tables[family] = (folder / 'results.md').read_text()
         else:
-            tables[family] = f'(tools/benchmark.py failed: {proc.stderr.strip()[-2000:]})'
+            tables[family] = f'(tools/dev/benchmark.py failed: {proc.stderr.strip()[-2000:]})'
     write_study_md(runs, results, iters, eval_iter, tables, notes, out / 'study.md')
     return out
 

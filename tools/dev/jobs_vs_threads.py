@@ -2,7 +2,7 @@
 with N threads? Measures both on the same config and writes the answer.
 
 Example (the stress study's plan, 2 cores):
-    python tools/misc/jobs_vs_threads.py \\
+    python tools/dev/jobs_vs_threads.py \\
         work_dirs/studies/stress_fmnist/configs/unstressed__baseline.py \\
         --iters 300 --out results/stress_fmnist/jobs_vs_threads.json
 
@@ -22,8 +22,8 @@ from typing import List, Optional
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from mmagic_asgan.lab.benchmark import describe_machine  # noqa: E402
-from mmagic_asgan.lab.run_logs import read_scalars  # noqa: E402
+from lab.benchmark import describe_machine  # noqa: E402
+from lab.run_logs import read_scalars  # noqa: E402
 
 
 def _start(config: str, work_dir: Path, iters: int, threads: int) -> subprocess.Popen:

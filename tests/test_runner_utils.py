@@ -1,8 +1,8 @@
-"""Tests for mmagic_asgan.lab.runner_utils (shared by tools/train.py and tools/test.py)."""
+"""Tests for mmagic_asgan.runner_utils (shared by tools/train.py and tools/test.py)."""
 import pytest
 from mmengine.config import Config
 
-from mmagic_asgan.lab.runner_utils import enable_amp
+from mmagic_asgan.runner_utils import enable_amp
 
 
 def test_amp_switches_gan_optimizer_wrappers_without_type():

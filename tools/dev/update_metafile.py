@@ -2,12 +2,12 @@
 configs/asgan/README.md from the configs in that folder and the measured
 benchmark results.
 
-A config gets results only from a results.json that ``tools/benchmark.py``
+A config gets results only from a results.json that ``tools/dev/benchmark.py``
 wrote (``results/*/results.json``, runs of that exact config without sweep or
 per-config options); all others stay ``[]`` (pending). The AS-GAN metadata is
 the config's own ``RealSampleAttackHook`` arguments.
 
-Usage: python tools/misc/update_metafile.py
+Usage: python tools/dev/update_metafile.py
 """
 import json
 import re
@@ -19,7 +19,7 @@ FOLDER = ROOT / 'configs' / 'asgan'
 DATASETS = (('cifar100', 'CIFAR-100'), ('cifar10', 'CIFAR-10'), ('fashion-mnist', 'Fashion-MNIST'),
             ('celeba', 'CelebA-Cropped'), ('lsun', 'LSUN-Bedroom'))
 TABLE_START, TABLE_END = '<!-- results-table:start -->', '<!-- results-table:end -->'
-COMMANDS = {'fmnist_cpu': 'bash tools/cpu_study.sh study'}
+COMMANDS = {'fmnist_cpu': 'bash tools/dev/cpu_study.sh study'}
 HOOK_ARGS = re.compile(
     r"dict\(type='(RealSampleAttackHook|R1GradientPenaltyHook)',\s*(.*?)\)\s*\]", re.S)
 
@@ -39,7 +39,7 @@ def measured_results(results_dir: Path = ROOT / 'results') -> dict:
     found = {}
     for file in sorted(results_dir.glob('*/results.json')):
         runs = [r for r in json.loads(file.read_text()) if r['returncode'] == 0
-                and not r.get('phase')  # studies (tools/study.py) have their own tables
+                and not r.get('phase')  # studies (tools/dev/study.py) have their own tables
                 and r['command'][r['command'].index('--cfg-options') + 2:] == []]
         for config in dict.fromkeys(r['config'] for r in runs):
             mine = [r for r in runs if r['config'] == config]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks, here and without torch, that the bundle of tools/gpu_bundle.sh holds what the
+# Checks, here and without torch, that the bundle of tools/dev/gpu_bundle.sh holds what the
 # GPU machine needs, for CPython 3.12: a throw-away Python 3.12 venv gets stand-ins for
 # the device's own packages (its known versions: numpy 2.5.2, safetensors 0.8.0, and the
 # transformers 5.17 / huggingface-hub 1.33 / tokenizers 0.23 that the bundle must
@@ -11,9 +11,9 @@
 #   * the pure-Python part of the stack imports from the target folder, ahead of the
 #     stand-ins (transformers' own version check included), numpy.bool8 is aliased,
 #     pkg_resources is there and every config of the study parses (mmagic:: bases).
-# torch, mmcv and mmagic's models need the device (tools/gpu_study.sh install checks them).
+# torch, mmcv and mmagic's models need the device (tools/dev/gpu_study.sh install checks them).
 #
-# Usage: bash tools/misc/check_gpu_bundle.sh     (after bash tools/gpu_bundle.sh)
+# Usage: bash tools/dev/check_gpu_bundle.sh     (after bash tools/dev/gpu_bundle.sh)
 #   CHECK_PYTHON  a CPython 3.12 (default: python3.12, else pyenv's 3.12.x)
 #   CHECK_DIR     the scratch folder, kept (its venv is reused by the next check); default
 #                 a new folder under /tmp, removed at the end unless KEEP=1
@@ -48,13 +48,13 @@ VPY="$WORK/venv/bin/python"
 "$VPY" -m pip install -q --disable-pip-version-check --no-deps accelerate==1.15.0
 
 echo "[check] assembling the bundle's parts and installing them as on the device"
-python3 tools/misc/gpu_bundle_parts.py assemble --bundle .gpu_bundle --out "$WORK/bundle"
+python3 tools/dev/gpu_bundle_parts.py assemble --bundle .gpu_bundle --out "$WORK/bundle"
 for category in wheel build sdist data weights; do
   [[ -f "$WORK/bundle/$category/.complete" ]] || { echo "[check] $category incomplete" >&2; exit 1; }
 done
 "$VPY" -m pip install -q --disable-pip-version-check --no-index --no-deps --target "$WORK/site" \
   "$WORK"/bundle/wheel/*.whl
-cp tools/misc/gpu_sitecustomize.py "$WORK/site/sitecustomize.py"
+cp tools/dev/gpu_sitecustomize.py "$WORK/site/sitecustomize.py"
 
 echo "[check] requirements of every carried distribution"
 "$VPY" - "$WORK/site" <<'EOF'
@@ -73,7 +73,7 @@ DEVICE = {canonicalize_name(n): v for n, v in {
     'tensorboard': None, 'zipp': None, 'jinja2': None, 'networkx': None, 'sympy': None,
     'accelerate': '1.15.0',
 }.items()}
-IGNORED = {  # declared but not imported on the GAN path (see tools/gpu_bundle.sh)
+IGNORED = {  # declared but not imported on the GAN path (see tools/dev/gpu_bundle.sh)
     'av', 'controlnet-aux', 'face-alignment', 'facexlib', 'lmdb', 'mediapipe',
     'importlib-metadata', 'opencv-python'}
 site = sys.argv[1]
@@ -112,7 +112,7 @@ EOF
 echo "[check] imports from the target folder, ahead of the stand-ins"
 STUDY_CONFIGS=()
 while IFS='|' read -r _ _ config; do [[ -f "$config" ]] && STUDY_CONFIGS+=("$config"); done \
-  < <(bash tools/gpu_study.sh list)
+  < <(bash tools/dev/gpu_study.sh list)
 PYTHONPATH="$WORK/site:$ROOT" NO_ALBUMENTATIONS_UPDATE=1 HF_HUB_OFFLINE=1 "$VPY" - "$WORK/site" \
   "${STUDY_CONFIGS[@]}" <<'EOF'
 import importlib.metadata as md
@@ -147,7 +147,7 @@ print(f'[check] imports ok: numpy {numpy.__version__} (bool8 aliased), transform
       f'bundle; {len(sys.argv) - 2} study configs parse')
 EOF
 
-echo "[check] the mmcv source release takes the C++ standard fix of tools/build_mmcv.sh"
+echo "[check] the mmcv source release takes the C++ standard fix of tools/dev/build_mmcv.sh"
 tar -xzf "$WORK"/bundle/sdist/mmcv-*.tar.gz -C "$WORK" --wildcards '*/setup.py'
 SETUP="$(ls "$WORK"/mmcv-*/setup.py)"
 sed -i -E 's/std([=:])c\+\+1[47]/std\1c++20/g' "$SETUP"

@@ -1,6 +1,6 @@
 """numpy 2 compatibility for MMagic 1.2.0 on the GPU machine (``sitecustomize``).
 
-``tools/gpu_study.sh install`` copies this file to ``.gpu_env/site/sitecustomize.py``;
+``tools/dev/gpu_study.sh install`` copies this file to ``.gpu_env/site/sitecustomize.py``;
 with ``.gpu_env/site`` on ``PYTHONPATH`` every Python process of the study (training,
 its data-loader workers, test, tools) runs it at start-up.
 

@@ -16,8 +16,8 @@ import torch
 from mmengine.config import Config
 from mmengine.logging import MessageHub
 
-from ..hooks.discriminator_step import DiscriminatorStepHook
-from ..module_state import unwrap
+from mmagic_asgan.hooks.discriminator_step import DiscriminatorStepHook
+from mmagic_asgan.module_state import unwrap
 from .stats import ratio_ci
 from .study import variant_config
 

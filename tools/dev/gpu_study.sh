@@ -3,11 +3,11 @@
 # repository root: DCGAN and SNGAN-CNN, each as baseline, + AS-FGSM and + R1, trained
 # concurrently on the one GPU, then FID-10k of each run at a common iteration.
 #
-# Usage: bash tools/gpu_study.sh PHASE [PHASE ...]      (phases run in the order given)
+# Usage: bash tools/dev/gpu_study.sh PHASE [PHASE ...]      (phases run in the order given)
 #   list      print the study's runs (FAMILY|LABEL|CONFIG), nothing else
 #   install   check the carried parts (sha256), put split files back together, install
 #             the wheels into .gpu_env/site (pip --no-index --no-deps --target), build
-#             mmcv 2.1.0 with CPU ops (tools/build_mmcv.sh, CUDA hidden, all cores),
+#             mmcv 2.1.0 with CPU ops (tools/dev/build_mmcv.sh, CUDA hidden, all cores),
 #             check that the stack imports and that the FID network runs on the GPU;
 #             does what the parts carried so far allow, so run it after every part
 #   data      prepare CIFAR-10 (the carried JPEG zip) in data/cifar10/train
@@ -22,19 +22,19 @@
 #             checkpoint (runs with none, e.g. crashed, are left out), and evaluate each
 #             there with tools/test.py (the configs' test_evaluator: OfflineFID, 10,000
 #             fakes against the 50,000 train images)
-#   collect   results.json, one table per family (tools/benchmark.py --from-results),
+#   collect   results.json, one table per family (tools/dev/benchmark.py --from-results),
 #             study.md and the logs (logs.tar.gz) into $OUT (8 files at most)
 #   progress  print each run's iteration, s/iter and time left
 #
-# How to run it (tools/gpu_bundle.sh prints the exact calls for the bundle it made, in
+# How to run it (tools/dev/gpu_bundle.sh prints the exact calls for the bundle it made, in
 # .gpu_bundle/CALLS.md; with its 3 parts of <= 56 MiB they are):
-#   1. run('bash tools/gpu_study.sh install',            carry=['.gpu_bundle/part1'])
+#   1. run('bash tools/dev/gpu_study.sh install',            carry=['.gpu_bundle/part1'])
 #        machine start 1-2 min, wheels ~0.5 min, mmcv build 2-4 min, import check ~0.5 min
-#   2. run('bash tools/gpu_study.sh install data start', carry=['.gpu_bundle/part2'])
+#   2. run('bash tools/dev/gpu_study.sh install data start', carry=['.gpu_bundle/part2'])
 #        data ~0.5-1 min, start ~1.5 min (the runs then train in the background)
-#   3. run('bash tools/gpu_study.sh install train',      carry=['.gpu_bundle/part3'])
+#   3. run('bash tools/dev/gpu_study.sh install train',      carry=['.gpu_bundle/part3'])
 #        weights + FID check ~0.5 min, then watches the training: 9.3 min (CALL_BUDGET_S)
-#   4. run('bash tools/gpu_study.sh train fid collect',  carry=[])
+#   4. run('bash tools/dev/gpu_study.sh train fid collect',  carry=[])
 #        training until done or for 9.3 - 5 min (reserved for fid and collect), then
 #        fid 2-4 min (stops the runs first), collect ~0.5-1 min
 #   each with timeout_s=600, back to back: the machine is given back 30 s after a call,
@@ -95,7 +95,7 @@ STACK_OK="$ENV_DIR/STACK_OK"
 FID_OK="$ENV_DIR/FID_OK"
 DATA_OK="$ENV_DIR/DATA_OK"
 RESULTS="$STUDY_DIR/results"
-HELPER=tools/misc/gpu_study_results.py
+HELPER=tools/dev/gpu_study_results.py
 MMCV_VERSION="$(sed -n 's/^mmcv==//p' requirements/constraints.txt)"
 
 export PYTHONPATH="$ROOT/$SITE:$ROOT${PYTHONPATH:+:$PYTHONPATH}"
@@ -125,7 +125,7 @@ collect_runs() {
   (( ${#RUNS[@]} > 0 )) || die "none of the study's configs exists"
 }
 run_field() { local f; IFS='|' read -ra f <<< "$1"; echo "${f[$2]}"; }  # 0 family .. 4 work dir
-helper() {  # helper COMMAND OPTIONS...: tools/misc/gpu_study_results.py for every run
+helper() {  # helper COMMAND OPTIONS...: tools/dev/gpu_study_results.py for every run
   local cmd="$1" r args=()
   shift
   for r in "${RUNS[@]}"; do args+=(--run "$r"); done
@@ -248,7 +248,7 @@ EOF
 }
 
 phase_install() {
-  [[ -d "$BUNDLE" ]] || die "no $BUNDLE here: carry .gpu_bundle/partN (made by tools/gpu_bundle.sh)"
+  [[ -d "$BUNDLE" ]] || die "no $BUNDLE here: carry .gpu_bundle/partN (made by tools/dev/gpu_bundle.sh)"
   mkdir -p "$ENV_DIR/logs" "$SITE" "$ENV_DIR/parts"
   # Keep every carried part (hard links) where a later call's carry cannot touch it: a
   # split file needs the pieces of several calls.
@@ -258,12 +258,12 @@ phase_install() {
     cp -alf "$part" "$ENV_DIR/parts/" 2>/dev/null || cp -af "$part" "$ENV_DIR/parts/"
   done
   log "install: checking and assembling the parts carried so far ($(ls "$ENV_DIR/parts" | tr '\n' ' '))"
-  "$PY" tools/misc/gpu_bundle_parts.py assemble --bundle "$ENV_DIR/parts" --out "$ASSEMBLED"
+  "$PY" tools/dev/gpu_bundle_parts.py assemble --bundle "$ENV_DIR/parts" --out "$ASSEMBLED"
   if [[ -f "$ASSEMBLED/wheel/.complete" && ! -f "$SITE/.wheels_installed" ]]; then
     log "install: wheels into $SITE"
     "$PY" -m pip install -q --disable-pip-version-check --no-index --no-deps --no-cache-dir \
       --target "$SITE" "$ASSEMBLED"/wheel/*.whl
-    cp tools/misc/gpu_sitecustomize.py "$SITE/sitecustomize.py"
+    cp tools/dev/gpu_sitecustomize.py "$SITE/sitecustomize.py"
     touch "$SITE/.wheels_installed"
   fi
   if [[ -f "$ASSEMBLED/sdist/.complete" && -f "$ASSEMBLED/build/.complete" \
@@ -273,7 +273,7 @@ phase_install() {
       --target "$ENV_DIR/build_tools" "$ASSEMBLED"/build/wheel-*.whl
     if ! PYTHONPATH="$ROOT/$ENV_DIR/build_tools:$PYTHONPATH" PIP_NO_INDEX=1 \
         PIP_FIND_LINKS="$ROOT/$ASSEMBLED/build $ROOT/$ASSEMBLED/sdist" CUDA_VISIBLE_DEVICES= \
-        MAX_JOBS="$(nproc)" bash tools/build_mmcv.sh "$PY" "$MMCV_VERSION" "$ROOT/$ENV_DIR/wheels" \
+        MAX_JOBS="$(nproc)" bash tools/dev/build_mmcv.sh "$PY" "$MMCV_VERSION" "$ROOT/$ENV_DIR/wheels" \
         > "$ENV_DIR/logs/build_mmcv.log" 2>&1; then
       tail -n 60 "$ENV_DIR/logs/build_mmcv.log"
       die "the mmcv build failed (above: the end of $ENV_DIR/logs/build_mmcv.log)"
@@ -548,7 +548,7 @@ phase_progress() {
 # ---------------------------------------------------------------- main
 FAILED=0
 PHASES=("$@")
-USAGE="usage: bash tools/gpu_study.sh PHASE... (list install data start train stop fid collect progress)"
+USAGE="usage: bash tools/dev/gpu_study.sh PHASE... (list install data start train stop fid collect progress)"
 (( ${#PHASES[@]} > 0 )) || die "$USAGE" 2
 if [[ "${PHASES[0]}" == list ]]; then printf '%s\n' "${STUDY[@]}"; exit 0; fi
 collect_runs

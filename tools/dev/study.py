@@ -1,16 +1,18 @@
 """Run a study (regimes x variants x seeds) resumably, or report it.
 
 Examples:
-    python tools/study.py configs/asgan/studies/stress_fmnist.py --phase dev --jobs 2
-    python tools/study.py configs/asgan/studies/stress_fmnist.py --phase dev --regime data250_6k
-    python tools/study.py configs/asgan/studies/stress_fmnist.py --report
-The spec format and the resumption rule: mmagic_asgan/lab/study.py.
+    python tools/dev/study.py configs/asgan/studies/stress_fmnist.py --phase dev --jobs 2
+    python tools/dev/study.py configs/asgan/studies/stress_fmnist.py --phase dev --regime data250_6k
+    python tools/dev/study.py configs/asgan/studies/stress_fmnist.py --report
+The spec format and the resumption rule: lab/study.py.
 """
 import argparse
 import sys
 from typing import List, Optional
 
-from mmagic_asgan.lab import study
+from pathlib import Path  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # lab/ is not installed
+from lab import study  # noqa: E402
 
 
 def main(argv: Optional[List[str]] = None):

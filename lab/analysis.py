@@ -14,9 +14,9 @@ from torch import Tensor, nn
 
 from mmagic.registry import DATASETS, MODELS
 
-from ..hooks.discriminator_step import resolve_input_range
-from ..module_state import frozen
-from ..probes import high_frequency_share, input_gradients, probe
+from mmagic_asgan.hooks.discriminator_step import resolve_input_range
+from mmagic_asgan.module_state import frozen
+from mmagic_asgan.probes import high_frequency_share, input_gradients, probe
 
 __all__ = ['add_checkpoint_args', 'checkpoint_labels', 'load_gan', 'real_batch', 'fake_batch',
            'probe_checkpoint', 'input_gradients', 'high_frequency_share']

@@ -42,7 +42,22 @@ from mmengine.config import Config
 from . import benchmark as bm
 from .stats import compare
 
-ROOT = Path(__file__).resolve().parents[2]
+
+
+def repo_root(start: Optional[Path] = None) -> Path:
+    """The repository the study runs in: the working directory or the nearest
+    folder above it holding ``tools/train.py`` and ``configs/`` (studies are run
+    from a checkout; results, work dirs and configs are found there).
+
+    Raises:
+        FileNotFoundError: no such folder above ``start`` (default: the cwd).
+    """
+    start = (start or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / 'tools' / 'train.py').is_file() and (folder / 'configs').is_dir():
+            return folder
+    raise FileNotFoundError(f'{start} is not inside a checkout of mmagic_asgan (no tools/train.py '
+                            'and configs/ above it): run studies from the repository')
 PROBE_KEYS = ('auc_clean', 'auc_adv_e2', 'auc_adv_e4', 'rel_drop_e2', 'rel_drop_e4',
               'grad_norm_real', 'grad_norm_fake', 'grad_hf_share_real', 'grad_hf_share_fake')
 
@@ -67,7 +82,7 @@ def load_spec(path: str) -> Config:
 
 def variant_config(spec: Config, regime: str, variant: str, folder: Path) -> Path:
     """Writes (idempotently) the config of ``variant`` on ``regime``."""
-    base = (ROOT / spec.regimes[regime].config).resolve()
+    base = (repo_root() / spec.regimes[regime].config).resolve()
     body = spec.variants[variant]
     lines = [f'# study {spec.name}: regime {regime}, variant {variant} (generated)',
              f'_base_ = {str(base)!r}',
@@ -108,7 +123,7 @@ def plan(spec: Config, phase: str,
 
 
 def results_path(spec: Config) -> Path:
-    return ROOT / spec.get('out', f'results/{spec.name}') / 'results.json'
+    return repo_root() / spec.get('out', f'results/{spec.name}') / 'results.json'
 
 
 def load_results(spec: Config) -> List[bm.RunResult]:
@@ -125,7 +140,8 @@ def run_phase(spec: Config, phase: str, jobs: Optional[int] = None,
     widened after they trained) on their last checkpoint, without training again."""
     jobs = jobs or spec.get('jobs', 1)
     threads = spec.get('threads', bm.threads_per_job(jobs))
-    work_root = Path(work_root or ROOT / 'work_dirs' / 'studies' / spec.name)
+    root = repo_root()
+    work_root = Path(work_root or root / 'work_dirs' / 'studies' / spec.name)
     results = load_results(spec)
     done = {(r.phase, r.regime, r.variant, r.seed) for r in results if r.returncode == 0}
     results = [r for r in results if r.returncode == 0]  # failed runs are run again
@@ -151,7 +167,7 @@ def run_phase(spec: Config, phase: str, jobs: Optional[int] = None,
             print(f'[study] cannot score {label}: no checkpoint in {r.work_dir}', flush=True)
             return r
         print(f'[study] score {label} (trained before; last checkpoint)', flush=True)
-        bm.evaluate_last_checkpoint(r, ROOT / 'tools' / 'test.py',
+        bm.evaluate_last_checkpoint(r, root / 'tools' / 'test.py',
                                     list(spec.regimes[r.regime].get('cfg_options', [])))
         if r.returncode:  # the training stands; the score is tried again next time
             print(f'[study] scoring FAILED ({r.returncode}): see {r.work_dir}', flush=True)
@@ -167,12 +183,12 @@ def run_phase(spec: Config, phase: str, jobs: Optional[int] = None,
         config = variant_config(spec, regime, variant, work_root / 'configs')
         label = f'{regime}/{variant}'
         print(f'[study] start {phase} {label} seed {seed}', flush=True)
-        test_py = ROOT / 'tools' / 'test.py' if wants_test(regime, variant, seed) else None
+        test_py = root / 'tools' / 'test.py' if wants_test(regime, variant, seed) else None
         work_dir = work_root / phase / regime / variant / f'seed{seed}'
         shutil.rmtree(work_dir, ignore_errors=True)  # logs of an interrupted attempt
-        r = bm.run_one(label, str(config.relative_to(ROOT) if config.is_relative_to(ROOT)
+        r = bm.run_one(label, str(config.relative_to(root) if config.is_relative_to(root)
                                   else config), seed, work_dir,
-                       ROOT / 'tools' / 'train.py',
+                       root / 'tools' / 'train.py',
                        list(spec.regimes[regime].get('cfg_options', [])), test_py, threads)
         r.phase, r.regime, r.variant = phase, regime, variant
         status = f'FAILED ({r.returncode}): see {r.work_dir}' if r.returncode else 'done'
@@ -289,7 +305,7 @@ def verdict(spec: Config, rows: List[dict], phase: str) -> str:
     cost. Cost is the train-step ratio measured in one process
     (``spec.cost_file``, tools/analysis/step_cost.py) where the variant was
     measured there, else the runs' s/iter ratio (marked "runs")."""
-    cost_file = ROOT / spec.cost_file if spec.get('cost_file') else None
+    cost_file = repo_root() / spec.cost_file if spec.get('cost_file') else None
     costs = json.loads(cost_file.read_text()) if cost_file and cost_file.exists() else {}
     metric, test_metric = spec.metric, spec.get('test_metric')
     lines = [f'| regime | variant | seeds | final {metric} | diff to baseline [95% CI], p | '
