@@ -45,6 +45,28 @@ def build_variant(spec: Config, regime: str, variant: str, folder, seed: int = 0
     return runner, model, batch
 
 
+def _d_step(runner, model, batch) -> None:
+    data = model.data_preprocessor(batch, True)
+    wrapper = runner.optim_wrapper['discriminator']
+    with wrapper.optim_context(model.discriminator):
+        model.train_discriminator(**data, optimizer_wrapper=wrapper)
+
+
+def _d_forwards(runner, model, batch) -> int:
+    """D's forward calls in one D step at iteration 0 (hooks prepared as
+    ``train()`` would)."""
+    calls = []
+    handle = unwrap(model.discriminator).register_forward_hook(lambda *_: calls.append(1))
+    try:
+        for hook in runner.hooks:
+            if isinstance(hook, DiscriminatorStepHook):
+                hook.before_train_iter(runner, 0, batch)
+        _d_step(runner, model, batch)
+    finally:
+        handle.remove()
+    return len(calls)
+
+
 def _time(fn) -> float:
     start = time.perf_counter()
     fn()
@@ -57,20 +79,17 @@ def measure(spec: Config, regime: str, variants: List[str], folder, repeats: int
 
     Returns:
         dict: per variant, ``d_step`` and ``train_step``: mean seconds and, but
-        for the baseline, ``ratio``, ``ci_low``, ``ci_high`` (to the baseline).
+        for the baseline, ``ratio``, ``ci_low``, ``ci_high`` (to the baseline);
+        ``d_forwards``: D's forward calls in one D step (counted once, at the
+        first repeat: what the variant adds to the step, telemetry aside).
     """
     names = ['baseline'] + [v for v in variants if v != 'baseline']
     built = {name: build_variant(spec, regime, name, folder) for name in names}
     hub = MessageHub.get_current_instance()
     times = {name: dict(d_step=[], train_step=[]) for name in names}
+    forwards = {name: _d_forwards(*built[name]) for name in names}
 
-    def d_step(runner, model, batch):
-        data = model.data_preprocessor(batch, True)
-        wrapper = runner.optim_wrapper['discriminator']
-        with wrapper.optim_context(model.discriminator):
-            model.train_discriminator(**data, optimizer_wrapper=wrapper)
-
-    for rep in range(warmup + repeats):
+    for rep in range(1, warmup + repeats + 1):
         for name in names:
             runner, model, batch = built[name]
             hub.update_info('iter', rep)
@@ -78,9 +97,9 @@ def measure(spec: Config, regime: str, variants: List[str], folder, repeats: int
             for hook in runner.hooks:
                 if isinstance(hook, DiscriminatorStepHook):
                     hook.before_train_iter(runner, rep, batch)
-            t_d = _time(lambda: d_step(runner, model, batch))
+            t_d = _time(lambda: _d_step(runner, model, batch))
             t_all = _time(lambda: model.train_step(batch, runner.optim_wrapper))
-            if rep >= warmup:
+            if rep > warmup:
                 times[name]['d_step'].append(t_d)
                 times[name]['train_step'].append(t_all)
     out = {}
@@ -93,6 +112,7 @@ def measure(spec: Config, regime: str, variants: List[str], folder, repeats: int
                 ratio, low, high = ratio_ci(values, times['baseline'][part])
                 entry.update(ratio=ratio, ci_low=low, ci_high=high)
             out[name][part] = entry
+        out[name]['d_forwards'] = forwards[name]
     out['_meta'] = dict(regime=regime, repeats=repeats, warmup=warmup,
                         threads=torch.get_num_threads())
     return out

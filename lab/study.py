@@ -40,7 +40,7 @@ from typing import Dict, List, Optional, Tuple
 from mmengine.config import Config
 
 from . import benchmark as bm
-from .stats import compare
+from .stats import compare, holm
 
 
 
@@ -204,12 +204,20 @@ def run_phase(spec: Config, phase: str, jobs: Optional[int] = None,
 
 
 # ----------------------------------------------------------------------- report
-def final_best(run: bm.RunResult, metric: str) -> Optional[Tuple[float, float]]:
+SCORE_WINDOW = 3  # the per-run score: the mean of the metric's last three evaluations
+LATE_RISE = 1.1  # a late rise: the final value >= 1.1 x the run's best
+
+
+def run_values(run: bm.RunResult, metric: str,
+               window: int = SCORE_WINDOW) -> Optional[Dict[str, float]]:
+    """A run's ``score`` (the mean of its last ``window`` evaluations, fixed
+    before the studies' runs were looked at: one checkpoint's noise averaged
+    out), ``final`` (the last evaluation) and ``best`` (the lowest)."""
     values = run.metrics.get(metric)
     if not values:
         return None
-    ordered = [values[k] for k in sorted(values)]
-    return ordered[-1], min(ordered)
+    ordered = [values[k] for k in sorted(values, key=int)]
+    return dict(score=statistics.mean(ordered[-window:]), final=ordered[-1], best=min(ordered))
 
 
 def cell_runs(results: List[bm.RunResult], phase: str, regime: str,
@@ -218,41 +226,81 @@ def cell_runs(results: List[bm.RunResult], phase: str, regime: str,
                    r.variant == variant and r.returncode == 0), key=lambda r: r.seed)
 
 
-def summarize_phase(spec: Config, results: List[bm.RunResult], phase: str) -> List[dict]:
-    """One row per (regime, variant) of the phase: metric final/best, test
-    metric, collapse rate, s/iter ratio to the regime's baseline, differences
-    to the baseline with 95% bootstrap CIs and Welch's p, probe means."""
+def _cell(spec: Config, runs: List[bm.RunResult]) -> dict:
     metric, test_metric = spec.metric, spec.get('test_metric')
-    ratio = spec.get('collapse_ratio', 2.0)
+    values = [v for v in (run_values(r, metric, spec.get('score_window', SCORE_WINDOW))
+                          for r in runs) if v]
+    return dict(seeds=[r.seed for r in runs], values=values,
+                scores=[v['score'] for v in values],
+                tests=[r.test_metrics[test_metric] for r in runs
+                       if test_metric and test_metric in r.test_metrics],
+                spis=[r.sec_per_iter for r in runs if r.sec_per_iter])
+
+
+def summarize_phase(spec: Config, results: List[bm.RunResult], phase: str) -> List[dict]:
+    """One row per (regime, variant) of the phase: the per-run score (mean,
+    std) and its difference to the regime's baseline (95% Welch interval,
+    Welch's p), final and best beside it, the late-rise and collapse counts,
+    the test metric and its difference, s/iter and its ratio to the baseline,
+    probe means."""
+    collapse = spec.get('collapse_ratio', 2.0)
     rows = []
     for regime, variants in spec.phases[phase].runs.items():
-        base_runs = cell_runs(results, phase, regime, 'baseline')
-        base_final = [fb[0] for fb in (final_best(r, metric) for r in base_runs) if fb]
-        base_test = [r.test_metrics[test_metric] for r in base_runs
-                     if test_metric in r.test_metrics]
-        base_spi = statistics.median([r.sec_per_iter for r in base_runs if r.sec_per_iter] or
-                                     [float('nan')])
+        base = _cell(spec, cell_runs(results, phase, regime, 'baseline'))
+        base_spi = statistics.median(base['spis'] or [float('nan')])
         for variant in variants:
             runs = cell_runs(results, phase, regime, variant)
-            fbs = [fb for fb in (final_best(r, metric) for r in runs) if fb]
-            finals, bests = [f for f, _ in fbs], [b for _, b in fbs]
-            tests = [r.test_metrics[test_metric] for r in runs if test_metric in r.test_metrics]
-            spis = [r.sec_per_iter for r in runs if r.sec_per_iter]
-            row = dict(regime=regime, variant=variant, seeds=[r.seed for r in runs],
-                       final=compare(finals, base_final), best=compare(bests, []),
-                       collapsed=sum(f > ratio * b for f, b in fbs), n=len(fbs),
-                       test=compare(tests, base_test) if tests else None,
-                       sec_per_iter=statistics.median(spis) if spis else None)
+            cell = _cell(spec, runs)
+            values = cell['values']
+            row = dict(regime=regime, variant=variant, seeds=cell['seeds'], n=len(values),
+                       score=compare(cell['scores'], base['scores']),
+                       final=compare([v['final'] for v in values], []),
+                       best=compare([v['best'] for v in values], []),
+                       late_rise=sum(v['final'] >= LATE_RISE * v['best'] for v in values),
+                       collapsed=sum(v['final'] > collapse * v['best'] for v in values),
+                       test=compare(cell['tests'], base['tests']) if cell['tests'] else None,
+                       sec_per_iter=statistics.median(cell['spis']) if cell['spis'] else None)
             row['time_ratio'] = (row['sec_per_iter'] / base_spi
                                  if row['sec_per_iter'] and base_spi == base_spi else None)
             row['probe'] = {}
             for key in PROBE_KEYS:
-                values = [list(r.metrics[f'probe/{key}'].values())[-1] for r in runs
-                          if r.metrics.get(f'probe/{key}')]
-                if values:
-                    row['probe'][key] = compare(values, [])
+                probe = [list(r.metrics[f'probe/{key}'].values())[-1] for r in runs
+                         if r.metrics.get(f'probe/{key}')]
+                if probe:
+                    row['probe'][key] = compare(probe, [])
             rows.append(row)
     return rows
+
+
+def contrasts(spec: Config, results: List[bm.RunResult], phase: str) -> List[dict]:
+    """The direct comparisons a spec names in ``verdict_contrasts`` (pairs of
+    variants, e.g. AS against R1), in every regime of the phase that ran both:
+    the per-run score's difference (first minus second) with its Welch
+    interval and p."""
+    out = []
+    for first, second in spec.get('verdict_contrasts', []):
+        for regime, variants in spec.phases[phase].runs.items():
+            if first in variants and second in variants:
+                a = _cell(spec, cell_runs(results, phase, regime, first))['scores']
+                b = _cell(spec, cell_runs(results, phase, regime, second))['scores']
+                if a and b:
+                    out.append(dict(regime=regime, first=first, second=second,
+                                    diff=compare(a, b)))
+    return out
+
+
+def comparisons(rows: List[dict], pairs: List[dict]) -> List[dict]:
+    """Every comparison of a verdict table (scores and test metric to the
+    baseline, the contrasts), each with ``p_holm``: Holm's adjustment over all
+    of them. The dicts are the rows' own comparison dicts, updated in place."""
+    family = []
+    for r in rows:
+        if r['variant'] != 'baseline':
+            family += [c for c in (r['score'], r['test']) if c and c.get('p') is not None]
+    family += [c['diff'] for c in pairs if c['diff'].get('p') is not None]
+    for c, adjusted in zip(family, holm([c['p'] for c in family])):
+        c['p_holm'] = adjusted
+    return family
 
 
 def _ms(c: Optional[dict], digits: int = 1) -> str:
@@ -261,12 +309,22 @@ def _ms(c: Optional[dict], digits: int = 1) -> str:
     return f"{c['mean']:.{digits}f} +- {c['std']:.{digits}f}"
 
 
+def _p(p: Optional[float]) -> str:
+    return '=n/a' if p is None else ('<0.001' if p < 0.001 else f'={p:.3f}')
+
+
 def _diff(c: Optional[dict], digits: int = 1) -> str:
+    """``+d [low, high], p=..`` (and the Holm-adjusted p where one was made)."""
     if not c or c.get('diff') is None:
         return ''
-    p = f", p={c['p']:.2f}" if c.get('p') is not None else ''
-    return (f"{c['diff']:+.{digits}f} [{c['ci_low']:+.{digits}f}, {c['ci_high']:+.{digits}f}]"
-            f"{p}")
+    if c.get('ci_low') is None:
+        return f"{c['diff']:+.{digits}f}"
+    text = f"{c['diff']:+.{digits}f} [{c['ci_low']:+.{digits}f}, {c['ci_high']:+.{digits}f}]"
+    if c.get('p') is not None:
+        text += f", p{_p(c['p'])}"
+    if c.get('p_holm') is not None:
+        text += f", Holm p{_p(c['p_holm'])}"
+    return text
 
 
 def _test(row: dict) -> str:
@@ -276,17 +334,18 @@ def _test(row: dict) -> str:
 def markdown(spec: Config, rows: List[dict], phase: str) -> str:
     """The phase's table (cells with runs) and its probe table."""
     metric, test_metric = spec.metric, spec.get('test_metric')
-    head = (f'| regime | variant | n | final {metric} | diff to baseline [95% CI] | best {metric} '
-            f'| collapsed | {test_metric} (last ckpt) | diff to baseline [95% CI] | s/iter | '
-            'cost vs baseline |')
-    lines = [head, '|' + '---|' * 11]
+    head = (f'| regime | variant | n | score (mean of last 3 {metric}) | diff to baseline '
+            f'[95% Welch CI], p | final | best | late rise | collapsed | {test_metric or "test metric"} '
+            '(last ckpt) | diff to baseline | s/iter | cost vs baseline |')
+    lines = [head, '|' + '---|' * 13]
     for r in (r for r in rows if r['n']):  # cells not run yet are left out
         spi = f"{r['sec_per_iter']:.3f}" if r['sec_per_iter'] else 'n/a'
         ratio = f"{r['time_ratio']:.2f}x" if r['time_ratio'] else 'n/a'
-        test = _test(r)
-        lines.append(f"| {r['regime']} | {r['variant']} | {r['n']} | {_ms(r['final'])} | "
-                     f"{_diff(r['final'])} | {_ms(r['best'])} | {r['collapsed']}/{r['n']} | "
-                     f"{test} | {_diff(r['test'])} | {spi} | {ratio} |")
+        same = r['variant'] == 'baseline'
+        lines.append(f"| {r['regime']} | {r['variant']} | {r['n']} | {_ms(r['score'])} | "
+                     f"{'' if same else _diff(r['score'])} | {_ms(r['final'])} | "
+                     f"{_ms(r['best'])} | {r['late_rise']}/{r['n']} | {r['collapsed']}/{r['n']} "
+                     f"| {_test(r)} | {'' if same else _diff(r['test'])} | {spi} | {ratio} |")
     probe_head = '| regime | variant | ' + ' | '.join(PROBE_KEYS) + ' |'
     probe_lines = [probe_head, '|' + '---|' * (2 + len(PROBE_KEYS))]
     for r in rows:
@@ -298,19 +357,23 @@ def markdown(spec: Config, rows: List[dict], phase: str) -> str:
             'fakes; mean +- std over seeds):\n\n' + '\n'.join(probe_lines) + '\n')
 
 
-def verdict(spec: Config, rows: List[dict], phase: str) -> str:
-    """The verdict table of a phase (README "Benchmarks" and the model zoo lead
-    with it): per regime and variant, the metric's final value and the test
-    metric with their differences to the baseline, the collapse rate and the
-    cost. Cost is the train-step ratio measured in one process
+def verdict(spec: Config, rows: List[dict], phase: str, pairs: List[dict]) -> str:
+    """The verdict table of a phase (README and the model zoo lead with it):
+    per regime and variant, the per-run score and its difference to the
+    baseline (95% Welch interval, raw and Holm-adjusted p over every comparison
+    of the table), final and best, late rises and collapses, the test metric,
+    the cost; then the direct contrasts (``pairs``, e.g. AS minus R1). A
+    difference is a finding only where its Holm-adjusted p is below 0.05
+    (marked **). Cost is the train-step ratio measured in one process
     (``spec.cost_file``, tools/analysis/step_cost.py) where the variant was
     measured there, else the runs' s/iter ratio (marked "runs")."""
+    comparisons(rows, pairs)
     cost_file = repo_root() / spec.cost_file if spec.get('cost_file') else None
     costs = json.loads(cost_file.read_text()) if cost_file and cost_file.exists() else {}
     metric, test_metric = spec.metric, spec.get('test_metric')
-    lines = [f'| regime | variant | seeds | final {metric} | diff to baseline [95% CI], p | '
-             f'collapsed | {test_metric} (last ckpt) | diff to baseline [95% CI], p | cost |',
-             '|' + '---|' * 9]
+    lines = [f'| regime | variant | seeds | score: mean of last 3 {metric} | diff to baseline '
+             '[95% Welch CI], p, Holm p | final / best | late rise / collapsed | '
+             f'{test_metric} (last ckpt) | diff to baseline | cost |', '|' + '---|' * 9]
     for r in (r for r in rows if r['n']):
         step = costs.get(r['variant'], {}).get('train_step', {})
         if r['variant'] == 'baseline':
@@ -319,12 +382,75 @@ def verdict(spec: Config, rows: List[dict], phase: str) -> str:
             cost = f"{step['ratio']:.2f}x [{step['ci_low']:.2f}, {step['ci_high']:.2f}]"
         else:
             cost = f"{r['time_ratio']:.2f}x (runs)" if r['time_ratio'] else 'n/a'
-        test = _test(r)
         same = r['variant'] == 'baseline'
-        lines.append(f"| {r['regime']} | {r['variant']} | {r['n']} | {_ms(r['final'])} | "
-                     f"{'' if same else _diff(r['final'])} | {r['collapsed']}/{r['n']} | "
-                     f"{test} | {'' if same else _diff(r['test'])} | {cost} |")
+        lines.append(
+            f"| {r['regime']} | {r['variant']} | {r['n']} | {_ms(r['score'])} | "
+            f"{'' if same else _finding(r['score'])} | {r['final']['mean']:.1f} / "
+            f"{r['best']['mean']:.1f} | {r['late_rise']}/{r['n']} / {r['collapsed']}/{r['n']} | "
+            f"{_test(r)} | {'' if same else _finding(r['test'])} | {cost} |")
+    text = _generated_by(spec) + '\n'.join(lines) + '\n'
+    if pairs:
+        text += ('\n| regime | contrast | score difference [95% Welch CI], p, Holm p |\n'
+                 '|---|---|---|\n')
+        text += ''.join(f"| {c['regime']} | {c['first']} minus {c['second']} | "
+                        f"{_finding(c['diff'])} |\n" for c in pairs)
+    return text + '\n' + findings(rows, pairs)
+
+
+def quote_verdict(spec: Config, text: str) -> List[Path]:
+    """Writes ``text`` between ``<!-- {spec.verdict_marker}:start -->`` and
+    ``...:end -->`` in each of ``spec.verdict_docs`` (README, model zoo, the
+    study's page), so the documents quote the verdict as generated."""
+    marker, written = spec.get('verdict_marker'), []
+    for name in spec.get('verdict_docs', []) if marker else []:
+        path = repo_root() / name
+        start, end = f'<!-- {marker}:start -->\n', f'<!-- {marker}:end -->'
+        doc = path.read_text()
+        if start not in doc or end not in doc:
+            raise ValueError(f'{path}: no {start.strip()} ... {end} block to write the verdict in')
+        head, rest = doc.split(start, 1)
+        path.write_text(head + start + text + end + rest.split(end, 1)[1])
+        written.append(path)
+    return written
+
+
+def _generated_by(spec: Config) -> str:
+    path = Path(spec.filename).resolve()
+    try:
+        path = path.relative_to(repo_root())
+    except ValueError:
+        pass
+    return f'<!-- generated by `python tools/dev/study.py {path} --report`: do not edit -->\n'
+
+
+def _sentence(what: str, c: dict, metric: str) -> str:
+    """One comparison in words: a difference where Holm's p < 0.05, else none
+    detectable; lower is better (a distance)."""
+    interval = f"{c['diff']:+.1f} [{c['ci_low']:+.1f}, {c['ci_high']:+.1f}]"
+    if c.get('p_holm') is not None and c['p_holm'] < 0.05:
+        side = 'lower (better)' if c['diff'] < 0 else 'higher (worse)'
+        return f"- {what}: {side} {metric}, {interval}, Holm p{_p(c['p_holm'])}"
+    return (f"- {what}: no detectable difference, {interval}, Holm p{_p(c.get('p_holm'))}")
+
+
+def findings(rows: List[dict], pairs: List[dict], metric: str = 'score') -> str:
+    """The table's comparisons in words, each a finding only where its
+    Holm-adjusted p is below 0.05 (call after :func:`comparisons`)."""
+    lines = ['Findings (per-run score; Holm-adjusted over every comparison above):']
+    for r in rows:
+        if r['n'] and r['variant'] != 'baseline' and r['score'].get('diff') is not None:
+            lines.append(_sentence(f"{r['regime']}, {r['variant']} vs baseline", r['score'],
+                                   metric))
+    for c in pairs:
+        lines.append(_sentence(f"{c['regime']}, {c['first']} vs {c['second']}", c['diff'],
+                               metric))
     return '\n'.join(lines) + '\n'
+
+
+def _finding(c: Optional[dict]) -> str:
+    """:func:`_diff`, in bold where the Holm-adjusted p is below 0.05."""
+    text = _diff(c)
+    return f'**{text}**' if text and c.get('p_holm') is not None and c['p_holm'] < 0.05 else text
 
 
 def plot_phase(spec: Config, results: List[bm.RunResult], phase: str, out: Path) -> Path:
@@ -376,15 +502,19 @@ def report(spec: Config, phases: Optional[List[str]] = None) -> Dict[str, List[d
         sections.append(markdown(spec, rows, phase))
         plot_phase(spec, results, phase, out / f'{phase}.png')
     if spec.get('verdict_phase') in summary:
-        (out / 'verdict.md').write_text(verdict(spec, summary[spec.verdict_phase],
-                                                spec.verdict_phase))
+        phase = spec.verdict_phase
+        text = verdict(spec, summary[phase], phase, contrasts(spec, results, phase))
+        (out / 'verdict.md').write_text(text)
+        quote_verdict(spec, text)
     machines = ', '.join(sorted({r.machine or 'not recorded' for r in results}))
     commands = '\n'.join(' '.join(['python', 'tools/train.py'] + r.command[4:]) for r in results)
     (out / 'results.md').write_text(
         f'# Study `{spec.name}`\n\nMachine: {machines}. Metric: {spec.metric} over training; '
-        f'collapse: final > {spec.get("collapse_ratio", 2.0)} x best. Differences are to the '
-        'same regime\'s baseline: mean difference with a 95% percentile bootstrap interval '
-        "over seeds and Welch's p.\n\n" + '\n'.join(sections) +
+        f'per-run score: the mean of its last {spec.get("score_window", SCORE_WINDOW)} '
+        f'evaluations; late rise: final >= {LATE_RISE} x best; collapse: final > '
+        f'{spec.get("collapse_ratio", 2.0)} x best. Differences are to the same regime\'s '
+        "baseline: mean difference with a 95% Welch t-interval over seeds and Welch's p.\n\n" +
+        '\n'.join(sections) +
         f'\n<details><summary>Every run\'s command</summary>\n\n```\n{commands}\n```\n</details>\n')
     (out / 'summary.json').write_text(json.dumps(summary, indent=1))
     return summary

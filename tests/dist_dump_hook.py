@@ -12,15 +12,20 @@ from mmagic_asgan.module_state import unwrap
 @HOOKS.register_module()
 class DumpRankParametersHook(Hook):
     """Writes ``<work_dir>/rank<r>_params.pth``: the unwrapped model's parameters
-    and, under ``'asgan_nonfinite'``, this rank's count of non-finite attack
-    gradients (when a RealSampleAttackHook runs)."""
+    and buffers, under ``'asgan_nonfinite'`` this rank's count of non-finite attack
+    gradients and under ``'asgan_free_delta'`` its free perturbation (when a
+    RealSampleAttackHook runs)."""
 
     def after_train(self, runner) -> None:
-        params = {k: v.detach().cpu() for k, v in unwrap(runner.model).named_parameters()}
+        model = unwrap(runner.model)
+        params = {k: v.detach().cpu() for k, v in model.named_parameters()}
+        params.update({k: v.detach().cpu() for k, v in model.named_buffers()})
         attack = next((h for h in runner.hooks if type(h).__name__ == 'RealSampleAttackHook'),
                       None)
         if attack is not None and attack.nonfinite is not None:
             params['asgan_nonfinite'] = attack.nonfinite.detach().cpu()
+        if attack is not None and attack.free is not None:
+            params['asgan_free_delta'] = attack.free.delta.detach().cpu()
         torch.save(params, osp.join(runner.work_dir, f'rank{get_rank()}_params.pth'))
 
 

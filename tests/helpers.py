@@ -153,6 +153,34 @@ def emulate_cpu_amp(monkeypatch) -> None:
     monkeypatch.setattr(amp, 'autocast', cpu_autocast)
 
 
+def gan(kind: str):
+    """A small DCGAN (BatchNorm D, BCE) or SNGAN standard CNN (SN D, hinge), seeded."""
+    import torch
+    from mmagic.registry import MODELS
+    torch.manual_seed(0)
+    if kind == 'dcgan':
+        return MODELS.build(dict(
+            type='DCGAN', noise_size=16, data_preprocessor=dict(type='DataPreprocessor'),
+            generator=dict(type='DCGANGenerator', output_scale=32, base_channels=32),
+            discriminator=dict(type='DCGANDiscriminator', input_scale=32, output_scale=4,
+                               out_channels=1, base_channels=16)))
+    return MODELS.build(dict(
+        type='GGAN', noise_size=16, data_preprocessor=dict(type='DataPreprocessor'),
+        generator=dict(type='SNGANCNNGenerator', output_scale=32, base_channels=32),
+        discriminator=dict(type='SNGANCNNDiscriminator', input_scale=32, base_channels=16)))
+
+
+def real_batch(model, n: int = 4) -> dict:
+    """A preprocessed batch of ``n`` random 32x32 colour reals for ``model``'s D step."""
+    import torch
+    from mmagic.structures import DataSample
+    g = torch.Generator().manual_seed(1)
+    imgs = [torch.randint(0, 256, (3, 32, 32), generator=g, dtype=torch.uint8) for _ in range(n)]
+    return model.data_preprocessor(
+        dict(inputs=dict(img=torch.stack(imgs)), data_samples=[DataSample(gt_img=i) for i in imgs]),
+        True)
+
+
 def model_state(runner) -> dict:
     """A copy of the trained model's state dict (unwrapped)."""
     from mmagic_asgan.module_state import unwrap

@@ -1,4 +1,4 @@
-"""README "Benchmarks" and the model zoo quote the stress study's verdict table as
+"""README, the model zoo and the study's page quote the stress study's verdict table as
 `tools/dev/study.py --report` wrote it (results/stress_fmnist/verdict.md), digit for digit."""
 import re
 from pathlib import Path
@@ -16,7 +16,8 @@ def _block(path: Path) -> str:
     return match.group(1)
 
 
-@pytest.mark.parametrize('doc', ['README.md', 'configs/asgan/README.md'])
+@pytest.mark.parametrize('doc', ['README.md', 'configs/asgan/README.md',
+                                 'docs/studies/stress_fmnist.md'])
 def test_docs_quote_the_verdict_table(doc):
     assert _block(ROOT / doc) == VERDICT.read_text()
 
@@ -26,5 +27,7 @@ def test_verdict_cells_come_from_the_heldout_seeds():
     spec = study.load_spec(str(ROOT / 'configs' / 'asgan' / 'studies' / 'stress_fmnist.py'))
     assert spec.verdict_phase == 'heldout' and not set(spec.phases.heldout.seeds) & set(
         spec.phases.dev.seeds)  # never the tuning seeds
-    rows = study.summarize_phase(spec, study.load_results(spec), 'heldout')
-    assert study.verdict(spec, rows, 'heldout') == VERDICT.read_text()
+    results = study.load_results(spec)
+    rows = study.summarize_phase(spec, results, 'heldout')
+    pairs = study.contrasts(spec, results, 'heldout')
+    assert study.verdict(spec, rows, 'heldout', pairs) == VERDICT.read_text()

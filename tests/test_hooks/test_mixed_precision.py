@@ -13,35 +13,11 @@ import torch
 from mmengine.logging import MessageHub
 
 import mmagic_asgan.losses as losses_module
-from helpers import SMALL_DCGAN, as_config_body, emulate_cpu_amp, scalars, tiny_overrides, train, \
-    write_config
-from mmagic.registry import HOOKS, MODELS
-from mmagic.structures import DataSample
+from helpers import SMALL_DCGAN, as_config_body, emulate_cpu_amp, gan, real_batch, scalars, \
+    tiny_overrides, train, write_config
+from mmagic.registry import HOOKS
 
 DTYPES = {'float16': torch.float16, 'bfloat16': torch.bfloat16}
-
-
-def gan(kind: str):
-    """A small DCGAN (BatchNorm D, BCE) or SNGAN standard CNN (SN D, hinge)."""
-    torch.manual_seed(0)
-    if kind == 'dcgan':
-        return MODELS.build(dict(
-            type='DCGAN', noise_size=16, data_preprocessor=dict(type='DataPreprocessor'),
-            generator=dict(type='DCGANGenerator', output_scale=32, base_channels=32),
-            discriminator=dict(type='DCGANDiscriminator', input_scale=32, output_scale=4,
-                               out_channels=1, base_channels=16)))
-    return MODELS.build(dict(
-        type='GGAN', noise_size=16, data_preprocessor=dict(type='DataPreprocessor'),
-        generator=dict(type='SNGANCNNGenerator', output_scale=32, base_channels=32),
-        discriminator=dict(type='SNGANCNNDiscriminator', input_scale=32, base_channels=16)))
-
-
-def real_batch(model, n: int = 4) -> dict:
-    g = torch.Generator().manual_seed(1)
-    imgs = [torch.randint(0, 256, (3, 32, 32), generator=g, dtype=torch.uint8) for _ in range(n)]
-    return model.data_preprocessor(
-        dict(inputs=dict(img=torch.stack(imgs)), data_samples=[DataSample(gt_img=i) for i in imgs]),
-        True)
 
 
 class AmpDSteps:

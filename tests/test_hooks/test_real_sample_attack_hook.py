@@ -257,3 +257,42 @@ def test_a_checkpoint_written_before_the_loss_and_hook_split_resumes_exactly(tmp
     expected = torch.load(fixtures / 'free_replace_iter6_pre_split_state.pth')
     assert_same_state(expected, model_state(resumed))
     assert saved['updates'] == 3 and saved['delta'].abs().max() > 0
+
+
+@pytest.mark.parametrize('kind', ['dcgan', 'sngan'])  # BatchNorm D; spectral-norm D
+@pytest.mark.parametrize('attack,steps', [('fgsm', 1), ('pgd', 3)])
+def test_mix_sharing_ds_clean_call_equals_the_separate_attack_pass(monkeypatch, kind, attack,
+                                                                   steps):
+    """The attack's first input gradient taken from D's own call on the reals gives
+    the x_adv, the AS term and the updated D of a separate attack pass on the frozen D
+    (the same batch statistics and spectral-norm sigma), up to floating-point order."""
+    import mmagic_asgan.losses as losses_module
+    from mmengine.logging import MessageHub
+    from mmengine.optim import OptimWrapper
+
+    from helpers import gan, real_batch
+    outcome = {}
+    real_attack = losses_module.attack
+    for reuse in (True, False):
+        made = []
+        monkeypatch.setattr(losses_module, 'attack',
+                            lambda *a, **k: made.append(real_attack(*a, **k)) or made[-1])
+        model = gan(kind)
+        hook = HOOKS.build(dict(type='RealSampleAttackHook', attack=attack, steps=steps,
+                                epsilon=4 / 255, reuse_clean_call=reuse, log_interval=1000))
+        runner = SimpleNamespace(model=model, hooks=[], max_iters=10, iter=0,
+                                 message_hub=MessageHub.get_instance('mix_equivalence'))
+        hook.before_train(runner)
+        hook.before_train_iter(runner, 0)
+        wrapper = OptimWrapper(torch.optim.Adam(model.discriminator.parameters(), 2e-4))
+        log_vars = model.train_discriminator(**real_batch(model), optimizer_wrapper=wrapper)
+        outcome[reuse] = (made[-1].x_adv, float(log_vars['loss_asgan']),
+                          {k: v.clone() for k, v in model.discriminator.state_dict().items()})
+    (shared_x, shared_term, shared_d), (separate_x, separate_term, separate_d) = \
+        outcome[True], outcome[False]
+    torch.testing.assert_close(shared_x, separate_x, rtol=0, atol=1e-6)
+    assert shared_term == pytest.approx(separate_term, rel=1e-5)
+    for key in shared_d:
+        torch.testing.assert_close(shared_d[key], separate_d[key], rtol=1e-5, atol=1e-6)
+    assert shared_term != 0 and not torch.equal(shared_x, real_batch(gan(kind))[
+        'data_samples'].gt_img)

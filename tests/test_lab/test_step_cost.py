@@ -10,7 +10,8 @@ def test_step_cost_reports_ratios_with_intervals(tmp_path, image_folder):
 name = 'cost'
 metric = 'x'
 regimes = dict(plain=dict(config={str(regime)!r}))
-variants = dict(baseline=dict(), AS=dict(hooks=[dict(type='RealSampleAttackHook', epsilon=0.03)]))
+variants = dict(baseline=dict(), AS=dict(hooks=[dict(type='RealSampleAttackHook', epsilon=0.03,
+                                        log_interval=100)]))
 phases = dict()
 ''')
     tool = load_tool('analysis/step_cost')
@@ -23,3 +24,5 @@ phases = dict()
         assert e['repeats'] == 4 and e['mean_s'] > 0
         assert e['ci_low'] <= e['ratio'] <= e['ci_high']
     assert (tmp_path / 'cost.json').exists() and 'CPU' in out['_meta']['machine']
+    # the variant did attack: FGSM mix adds D's call on x_adv to the D step (fake, real)
+    assert out['baseline']['d_forwards'] == 2 and out['AS']['d_forwards'] == 3

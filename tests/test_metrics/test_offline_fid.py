@@ -174,3 +174,22 @@ def test_a_new_cache_file_appears_whole(tmp_path, monkeypatch, image_folder):
     assert str(final[0]) == metric.inception_pkl
     with open(final[0], 'rb') as f:
         assert pickle.load(f)['real_mean'].shape == (2048, )
+
+
+def test_bgr_float_images_become_rgb_uint8_before_the_network(inception):
+    """What generators hand the metric (BGR floats in [0, 255], MMagic's convention) is
+    flipped to RGB and truncated to uint8 (as MMagic's StyleGAN protocol does), against
+    a reference built by hand from the RGB uint8 image: a metric that kept BGR, or
+    rounded instead of truncating, would differ."""
+    metric = METRICS.build(dict(type='OfflineFID', fake_nums=1))
+    metric.inception = inception
+    g = torch.Generator().manual_seed(3)
+    rgb = torch.randint(0, 255, (2, 3, 32, 32), generator=g, dtype=torch.uint8)
+    bgr_float = rgb[:, [2, 1, 0]].float() + 0.7  # fractions that rounding would carry up
+    reference = inception.net((F.interpolate(rgb.float(), size=(299, 299), mode='bilinear',
+                                             align_corners=False) - 128) / 128).reshape(-1, 2048)
+    torch.testing.assert_close(metric.forward_inception(bgr_float), reference)
+    swapped = inception(rgb[:, [2, 1, 0]])
+    rounded = inception((bgr_float[:, [2, 1, 0]].round()).to(torch.uint8))
+    assert not torch.allclose(swapped, reference, atol=1e-3)
+    assert not torch.allclose(rounded, reference, atol=1e-3)

@@ -41,10 +41,12 @@ def main(argv: Optional[List[str]] = None) -> dict:
             continue
         line = f'{name:>24}:'
         for part, e in parts.items():
+            if not isinstance(e, dict):
+                continue
             line += f"  {part} {e['mean_s'] * 1000:.1f} ms"
             if 'ratio' in e:
                 line += f" ({e['ratio']:.3f}x [{e['ci_low']:.3f}, {e['ci_high']:.3f}])"
-        print(line)
+        print(f"{line}  D forwards/step {parts['d_forwards']}")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=1))

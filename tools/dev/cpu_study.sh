@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The CPU benchmarks of README "Benchmarks and model zoo", one command each, on the small
+# Maintainers: the CPU studies of docs/studies/ (Fashion-MNIST), one command each, on the small
 # Fashion-MNIST DCGAN (configs/asgan/*dcgan-small-study_1xb64-1500iters_fashion-mnist-32x32.py):
 #
 #   bash tools/dev/cpu_study.sh study     # 5 variants x 3 seeds, FD-SmallCNN over training and
@@ -15,7 +15,7 @@
 # Sets up the environment, prepares the data and trains the FD-SmallCNN classifier when missing.
 # Runs one training at a time (all cores), seed-major, so variants interleave in time.
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 bash tools/setup_env.sh
 source "${ASGAN_VENV:-$ROOT/.venv}/bin/activate"
@@ -35,6 +35,8 @@ S=1xb64-1500iters_fashion-mnist-32x32
 BASELINE=$C/dcgan-small-study_$S.py
 FGSM=$C/asgan-fgsm_dcgan-small-study_$S.py
 FREE=$C/asgan-free_dcgan-small-study_$S.py
+# custom_hooks.2 is the RealSampleAttackHook of these configs (after RandomStateHook and
+# VisualizationHook; tests/test_cpu_study.py checks it)
 case "${1:-}" in
   study)
     python tools/dev/benchmark.py --configs "$BASELINE" "$FGSM" $C/asgan-fgsm-replace_dcgan-small-study_$S.py \
@@ -43,11 +45,11 @@ case "${1:-}" in
       --seeds 0 1 2 --metric FD-SmallCNN/fd --test-metric FID-2k/fid --out results/fmnist_cpu ;;
   eps)
     python tools/dev/benchmark.py --configs "$FGSM" --labels AS-FGSM-mix \
-      --sweep custom_hooks.1.epsilon 0.00392 0.01569 0.03137 0.06275 \
+      --sweep custom_hooks.2.epsilon 0.00392 0.01569 0.03137 0.06275 \
       --seeds 0 --metric FD-SmallCNN/fd --out results/fmnist_cpu_eps ;;
   overhead)
     python tools/dev/benchmark.py --configs "$BASELINE" "$FGSM" "$FREE" \
-      --labels baseline AS-disabled AS-free-replace --config-options '' 'custom_hooks.1.epsilon=0' '' \
+      --labels baseline AS-disabled AS-free-replace --config-options '' 'custom_hooks.2.epsilon=0' '' \
       --seeds 0 1 2 --metric FD-SmallCNN/fd \
       --cfg-options train_cfg.max_iters=300 train_cfg.val_interval=300 default_hooks.logger.interval=20 \
       --out results/fmnist_cpu_overhead ;;

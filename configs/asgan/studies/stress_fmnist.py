@@ -30,6 +30,9 @@ collapse_ratio = 2.0  # a run collapsed if its final FD-SmallCNN > 2 x its best 
 # above its best FD-SmallCNN (a late rise) in a seed, or its mean final FD-SmallCNN is >= 1.25 x
 # the unstressed baseline's (it stalls).
 verdict_phase = 'heldout'  # its table -> results/stress_fmnist/verdict.md (README, model zoo)
+verdict_contrasts = [('AS-FGSM-mix-score', 'R1-g1')]  # AS against R1, in each regime
+verdict_marker = 'stress-verdict'  # --report writes the verdict into these documents' blocks
+verdict_docs = ['README.md', 'configs/asgan/README.md', 'docs/studies/stress_fmnist.md']
 cost_file = 'results/stress_fmnist/cost.json'  # tools/analysis/step_cost.py, one process
 jobs = 2  # two one-thread runs at once: 1.43x the runs per hour of one two-thread run here
 threads = 1  # (tools/dev/jobs_vs_threads.py -> results/stress_fmnist/jobs_vs_threads.json)
