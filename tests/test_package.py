@@ -35,9 +35,13 @@ def test_pip_install_into_an_mmagic_environment_installs_the_plugin_only(tmp_pat
     """README's `pip install --no-deps --no-build-isolation .`: the wheel holds
     mmagic_asgan and nothing of the lab or the tools, and, installed beside this
     MMagic 1.2 environment, it is the copy that loads and registers the hook."""
+    import shutil
+    source = tmp_path / 'source'  # setuptools builds in the source tree: build a copy
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        '.venv', '.git', 'work_dirs', 'data', 'results', '*.egg-info', '__pycache__'))
     wheels = tmp_path / 'wheels'
     subprocess.run([sys.executable, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation',
-                    '-q', '-w', str(wheels), str(ROOT)], check=True, capture_output=True)
+                    '-q', '-w', str(wheels), str(source)], check=True, capture_output=True)
     wheel, = wheels.glob('mmagic_asgan-*.whl')
     names = zipfile.ZipFile(wheel).namelist()
     packages = {n.split('/')[0] for n in names}
