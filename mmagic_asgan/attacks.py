@@ -28,6 +28,8 @@ from torch import Tensor
 
 ATTACKS = ('fgsm', 'pgd', 'mifgsm')
 NORMS = ('linf', 'l2')
+# 'random': the equal-cost control: the same passes and budget, a random direction
+DIRECTIONS = ('gradient', 'random')
 
 Objective = Callable[[Tensor], Tensor]
 Scale = Union[float, Tensor]
@@ -144,7 +146,8 @@ def attack(objective: Objective,
            upper: Scale = 1.0,
            scale: Scale = 1.0,
            generator: Optional[torch.Generator] = None,
-           first_grad: Optional[Tensor] = None) -> AttackResult:
+           first_grad: Optional[Tensor] = None,
+           direction: str = 'gradient') -> AttackResult:
     """Perturbs ``x`` to increase ``objective`` within an epsilon-ball.
 
     Args:
@@ -170,12 +173,19 @@ def attack(objective: Objective,
             already computed (e.g. from the discriminator's own forward on the
             reals): the first step uses it instead of evaluating ``objective``.
             Not allowed with ``random_start`` (the first step is taken elsewhere).
+        direction (str): ``'gradient'`` (the attack) or ``'random'``: the same
+            passes and budget, each step along a standard normal draw instead
+            of the input gradient (whose finiteness still decides which samples
+            move): the control that tells whether the adversarial direction
+            matters. Draws from ``generator`` (default: torch's global one).
 
     Returns:
         AttackResult: the perturbed batch and the count of non-finite samples.
     """
     if method not in ATTACKS:
         raise ValueError(f'method must be one of {ATTACKS}, got {method!r}')
+    if direction not in DIRECTIONS:
+        raise ValueError(f'direction must be one of {DIRECTIONS}, got {direction!r}')
     if norm not in NORMS:
         raise ValueError(f'norm must be one of {NORMS}, got {norm!r}')
     if first_grad is not None and random_start:
@@ -203,6 +213,9 @@ def attack(objective: Objective,
             _, grad = _input_grad(objective, x_adv)
         step_ok = finite_samples(grad)
         ok = ok & step_ok
+        if direction == 'random':
+            grad = torch.randn(grad.shape, generator=generator, device=grad.device,
+                               dtype=grad.dtype)
         grad = zero_nonfinite(grad, step_ok)
         if accumulated is not None:
             accumulated = momentum * accumulated + grad / _flat_norm(grad, 1).clamp_min(1e-12)

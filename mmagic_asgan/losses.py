@@ -12,7 +12,7 @@ from torch import Tensor, nn
 
 from mmagic.registry import MODELS
 
-from .attacks import ATTACKS, NORMS, AttackResult, attack
+from .attacks import ATTACKS, DIRECTIONS, NORMS, AttackResult, attack
 from .gan_terms import GAN_TYPES, OBJECTIVES, attack_objective, real_term
 from .input_range import InputRange
 from .module_state import frozen, unwrap
@@ -100,6 +100,10 @@ class ASGANDiscriminatorLoss(nn.Module):
             ``dict(discriminator='disc', real_imgs='real_imgs',
             disc_pred_real='disc_pred_real')``.
         loss_name (str): name of the term when used as a ``disc_auxiliary_loss``.
+        direction (str): ``'gradient'`` (AS-GAN) or ``'random'``: the equal-cost
+            control, the same passes and budget with a random direction instead
+            of the input gradient's (does the *adversarial* direction matter?).
+            Not with ``attack='free'``. Defaults to ``'gradient'``.
     """
 
     def __init__(self,
@@ -116,7 +120,8 @@ class ASGANDiscriminatorLoss(nn.Module):
                  loss_weight: Optional[float] = None,
                  gan_type: str = 'auto',
                  data_info: Optional[Dict[str, str]] = None,
-                 loss_name: str = 'loss_asgan') -> None:
+                 loss_name: str = 'loss_asgan',
+                 direction: str = 'gradient') -> None:
         config = {k: v for k, v in locals().items() if k not in ('self', '__class__')}
         super().__init__()
         _check(attack in LOSS_ATTACKS, 'attack', f'one of {LOSS_ATTACKS}', attack)
@@ -155,6 +160,9 @@ class ASGANDiscriminatorLoss(nn.Module):
                f"'auto' or one of {GAN_TYPES}", gan_type)
         _check(isinstance(loss_name, str) and loss_name.startswith('loss_'), 'loss_name',
                "a name starting with 'loss_'", loss_name)
+        _check(direction in DIRECTIONS, 'direction', f'one of {DIRECTIONS}', direction)
+        _check(attack != 'free' or direction == 'gradient', 'direction',
+               "'gradient' with attack='free' (its step comes from the D update)", direction)
         self.attack = attack
         self.epsilon = float(epsilon)
         self.steps = steps
@@ -169,6 +177,7 @@ class ASGANDiscriminatorLoss(nn.Module):
         self.gan_type = gan_type
         self.data_info = data_info
         self._loss_name = loss_name
+        self.direction = direction
         self._config = config  # as given, for with_gan_type
 
     # --------------------------------------------------------------- queries
@@ -268,7 +277,8 @@ class ASGANDiscriminatorLoss(nn.Module):
             lower=lower,
             upper=upper,
             scale=scale,
-            first_grad=first_grad)
+            first_grad=first_grad,
+            direction=self.direction)
 
     # ------------------------------------------------------------------- loss
     def adversarial_term(self, pred_adv: Tensor, pred_clean: Tensor,
@@ -323,6 +333,7 @@ class ASGANDiscriminatorLoss(nn.Module):
     def extra_repr(self) -> str:
         weights = (f', adv_weight={self.adv_weight * self.loss_weight:g}'
                    if self.mode == 'mix' else '')
+        control = ', direction=random' if self.direction == 'random' else ''
         return (f'attack={self.attack}, epsilon={self.epsilon:.5g}, steps={self.steps}, '
                 f'norm={self.norm}, objective={self.objective}, mode={self.mode}{weights}, '
-                f'gan_type={self.gan_type}')
+                f'gan_type={self.gan_type}{control}')

@@ -12,6 +12,20 @@ from helpers import load_tool, make_image_folder  # noqa: E402
 
 register_all_modules(init_default_scope=True)
 
+# Integration tests (marked ``slow``): they train tiny GANs through the real runner, start
+# processes or build packages. The rest are fast unit tests: `pytest -m "not slow"`.
+TRAINING_FIXTURES = {'image_folder', 'labelled_image_folder', 'fd_classifier'}
+SLOW_MODULES = {'test_configs.py', 'test_distributed.py', 'test_import_changes_nothing.py',
+                'test_resume.py', 'test_jobs_vs_threads.py', 'test_compat.py',
+                'test_offline_fid.py'}  # Inception on 299x299 images and 2048-d sqrtm
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if TRAINING_FIXTURES & set(getattr(item, 'fixturenames', ())) or \
+                item.path.name in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope='session')
 def image_folder(tmp_path_factory):

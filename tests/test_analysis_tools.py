@@ -81,6 +81,7 @@ def test_d_gradients_command_line(two_runs, tmp_path):
     assert (tmp_path / 'd_gradients.png').exists() and 'high-frequency share' in proc.stdout
 
 
+@pytest.mark.slow  # Inception FID
 def test_dataset_fd_sanity_tool(tmp_path):
     from helpers import make_image_folder
     a = make_image_folder(tmp_path / 'a', num_classes=2, per_class=6, seed=1)

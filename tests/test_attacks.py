@@ -114,3 +114,29 @@ def test_rejects_unknown_method_and_norm(batch):
         attack(linear_objective(w), x, 0.1, 'cw')
     with pytest.raises(ValueError, match='norm'):
         attack(linear_objective(w), x, 0.1, norm='l1')
+
+
+def test_random_direction_is_the_equal_cost_control(batch):
+    """Same passes and budget as the attack, a random sign pattern instead of the
+    gradient's: the full linf step on every pixel, uncorrelated with the ascent."""
+    x, w = batch
+    x = x * 0.5  # away from the clip range
+    calls = []
+
+    def objective(z):
+        calls.append(1)
+        return linear_objective(w)(z)
+
+    adversarial = attack(objective, x, 0.05, 'pgd', steps=2)
+    evaluations = len(calls)
+    calls.clear()
+    control = attack(objective, x, 0.05, 'pgd', steps=2, direction='random',
+                     generator=torch.Generator().manual_seed(0))
+    assert len(calls) == evaluations and int(control.nonfinite) == 0
+    step = (attack(objective, x, 0.05, 'fgsm', direction='random') .x_adv - x)
+    assert torch.allclose(step.abs(), torch.full_like(x, 0.05), atol=1e-6)
+    agreement = (torch.sign(step) == -torch.sign(w).expand_as(x)).float().mean()
+    assert 0.4 < float(agreement) < 0.6  # the attack's own step agrees everywhere
+    assert torch.equal(torch.sign(adversarial.x_adv - x), -torch.sign(w).expand_as(x))
+    with pytest.raises(ValueError, match='direction'):
+        attack(objective, x, 0.05, direction='noise')

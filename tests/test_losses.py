@@ -46,7 +46,8 @@ def reals(size: int = 16, n: int = 4) -> torch.Tensor:
     (dict(loss_weight=0), 'loss_weight'), (dict(epsilon=True), 'epsilon'),
     (dict(loss_weight=4, adv_weight=0.5), r'loss_weight \* adv_weight'),
     (dict(mode='replace', adv_weight=0.5), 'adv_weight'),
-    (dict(mode='replace', loss_weight=1.0), 'loss_weight')])
+    (dict(mode='replace', loss_weight=1.0), 'loss_weight'), (dict(direction='noise'), 'direction'),
+    (dict(attack='free', direction='random'), 'direction')])
 def test_bad_input_fails_at_build_naming_the_field(kwargs, field):
     with pytest.raises(ValueError, match=f'ASGANDiscriminatorLoss: {field} must be'):
         MODELS.build(dict(type='ASGANDiscriminatorLoss', **kwargs))
