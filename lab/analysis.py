@@ -13,7 +13,6 @@ from mmengine.dataset import pseudo_collate
 from torch import Tensor, nn
 
 from mmagic.registry import DATASETS, MODELS
-
 from mmagic_asgan.hooks.discriminator_step import resolve_input_range
 from mmagic_asgan.module_state import frozen
 from mmagic_asgan.probes import high_frequency_share, input_gradients, probe

@@ -22,7 +22,8 @@ _CHILD = ('import resource, runpy, sys\n'
           'try:\n'
           '    runpy.run_path(sys.argv[0], run_name="__main__")\n'
           'finally:\n'
-          '    print("BENCHMARK_PEAK_RSS_MB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n')
+          '    print("BENCHMARK_PEAK_RSS_MB",\n'
+          '          resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n')
 
 
 @dataclass

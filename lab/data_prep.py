@@ -118,7 +118,8 @@ def _cifar_batches(source: Path, names: Sequence[str]) -> Iterator[dict]:
 
 
 def load_cifar(source: Optional[Path], cifar100: bool = False, split: str = 'train',
-               download_dir: Path = Path('data/raw')) -> Tuple[np.ndarray, np.ndarray, List[str], str]:
+               download_dir: Path = Path('data/raw')
+               ) -> Tuple[np.ndarray, np.ndarray, List[str], str]:
     """CIFAR-10/100 images (N, 32, 32, 3) RGB uint8, labels, class names, source.
 
     ``source``: the official python archive (``cifar-10-python.tar.gz`` /
@@ -208,7 +209,8 @@ def write_class_folders(images: np.ndarray, labels: np.ndarray, out_dir: Path,
     if is_prepared(out_dir, fingerprint):
         return json.loads((out_dir / MANIFEST).read_text())
     n_classes = int(labels.max()) + 1 if len(labels) else 0
-    names = list(class_names) if class_names is not None else [f'class_{k}' for k in range(n_classes)]
+    names = (list(class_names) if class_names is not None else
+             [f'class_{k}' for k in range(n_classes)])
     if len(names) < n_classes:
         raise DataError(f'{n_classes} classes in the labels but {len(names)} class names')
     tmp = out_dir.with_name(out_dir.name + f'.tmp-{os.getpid()}')

@@ -18,6 +18,7 @@ from mmengine.logging import MessageHub
 
 from mmagic_asgan.hooks.discriminator_step import DiscriminatorStepHook
 from mmagic_asgan.module_state import unwrap
+
 from .stats import ratio_ci
 from .study import variant_config
 

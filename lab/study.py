@@ -43,7 +43,6 @@ from . import benchmark as bm
 from .stats import compare, holm
 
 
-
 def repo_root(start: Optional[Path] = None) -> Path:
     """The repository the study runs in: the working directory or the nearest
     folder above it holding ``tools/train.py`` and ``configs/`` (studies are run
@@ -335,7 +334,8 @@ def markdown(spec: Config, rows: List[dict], phase: str) -> str:
     """The phase's table (cells with runs) and its probe table."""
     metric, test_metric = spec.metric, spec.get('test_metric')
     head = (f'| regime | variant | n | score (mean of last 3 {metric}) | diff to baseline '
-            f'[95% Welch CI], p | final | best | late rise | collapsed | {test_metric or "test metric"} '
+            f'[95% Welch CI], p | final | best | late rise | collapsed | '
+            f'{test_metric or "test metric"} '
             '(last ckpt) | diff to baseline | s/iter | cost vs baseline |')
     lines = [head, '|' + '---|' * 13]
     for r in (r for r in rows if r['n']):  # cells not run yet are left out

@@ -13,8 +13,12 @@ from .version import __version__
 
 compat.apply_all()
 
-from .hooks import (DiscriminatorProbeHook, R1GradientPenaltyHook, RandomStateHook,  # noqa: E402
-                    RealSampleAttackHook)
+from .hooks import (  # noqa: E402
+    DiscriminatorProbeHook,
+    R1GradientPenaltyHook,
+    RandomStateHook,
+    RealSampleAttackHook,
+)
 from .losses import ASGANDiscriminatorLoss  # noqa: E402
 from .metrics import ClassifierFD, OfflineFID  # noqa: E402
 from .models import SNGANCNNDiscriminator, SNGANCNNGenerator  # noqa: E402

@@ -15,8 +15,16 @@ from typing import Optional
 import torch
 from torch import Tensor
 
-from .attacks import (NORMS, Scale, _ascent_direction, _per_sample, _project, _random_start,
-                      finite_samples, zero_nonfinite)
+from .attacks import (
+    NORMS,
+    Scale,
+    _ascent_direction,
+    _per_sample,
+    _project,
+    _random_start,
+    finite_samples,
+    zero_nonfinite,
+)
 
 
 class FreePerturbation:

@@ -73,7 +73,8 @@ class EpsilonSchedule:
                 raise RuntimeError(f"a '{self.type}' epsilon schedule needs an end: set "
                                    'schedule.end, or call bind(max_iters)')
             progress = (it - self.begin) / (self.end - self.begin)
-            shape = 1.0 - progress if self.type == 'linear' else 0.5 * (1 + math.cos(math.pi * progress))
+            shape = (1.0 - progress if self.type == 'linear' else
+                     0.5 * (1 + math.cos(math.pi * progress)))
             factor = self.final_ratio + (1.0 - self.final_ratio) * shape
         if self.warmup_iters and it - self.begin < self.warmup_iters:
             factor *= (it - self.begin + 1) / self.warmup_iters

@@ -6,9 +6,8 @@ import pytest
 os.environ.setdefault('OMP_NUM_THREADS', '2')
 
 import mmagic_asgan  # noqa: E402,F401  (fixes and registrations, as custom_imports would)
-from mmagic.utils import register_all_modules  # noqa: E402
-
 from helpers import load_tool, make_image_folder  # noqa: E402
+from mmagic.utils import register_all_modules  # noqa: E402
 
 register_all_modules(init_default_scope=True)
 

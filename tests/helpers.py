@@ -156,6 +156,7 @@ def emulate_cpu_amp(monkeypatch) -> None:
 def gan(kind: str):
     """A small DCGAN (BatchNorm D, BCE) or SNGAN standard CNN (SN D, hinge), seeded."""
     import torch
+
     from mmagic.registry import MODELS
     torch.manual_seed(0)
     if kind == 'dcgan':
@@ -173,6 +174,7 @@ def gan(kind: str):
 def real_batch(model, n: int = 4) -> dict:
     """A preprocessed batch of ``n`` random 32x32 colour reals for ``model``'s D step."""
     import torch
+
     from mmagic.structures import DataSample
     g = torch.Generator().manual_seed(1)
     imgs = [torch.randint(0, 256, (3, 32, 32), generator=g, dtype=torch.uint8) for _ in range(n)]

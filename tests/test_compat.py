@@ -100,7 +100,8 @@ def test_mmagic_base_path_with_hyphen(tmp_path, monkeypatch):
     from mmengine.hub import hub as hub_module
     assert hub_module._get_package_and_cfg_path is config_module._get_package_and_cfg_path
     child = tmp_path / 'child.py'
-    child.write_text("_base_ = 'mmagic::wgan-gp/wgangp_GN_1xb64-160kiters_celeba-cropped-128x128.py'\n")
+    child.write_text(
+        "_base_ = 'mmagic::wgan-gp/wgangp_GN_1xb64-160kiters_celeba-cropped-128x128.py'\n")
     assert Config.fromfile(str(child)).model.type == 'WGANGP'
     monkeypatch.setattr(config_module, '_get_package_and_cfg_path',
                         config_module._get_package_and_cfg_path.__wrapped__)
@@ -126,6 +127,7 @@ def test_cpu_launcher_fix_acts_only_without_any_accelerator(monkeypatch):
     when an accelerator is there; without one, only set_device is a no-op."""
     from mmengine.dist import utils as dist_utils
     from mmengine.model.wrappers import MMDistributedDataParallel
+
     from mmagic_asgan import compat
     seen = []
 

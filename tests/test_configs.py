@@ -5,8 +5,16 @@ from pathlib import Path
 import pytest
 from mmengine.config import Config
 
-from helpers import (CONFIGS, as_config_body, grow_scale_overrides, make_image_folder, scalars,
-                     tiny_overrides, train, write_config)
+from helpers import (
+    CONFIGS,
+    as_config_body,
+    grow_scale_overrides,
+    make_image_folder,
+    scalars,
+    tiny_overrides,
+    train,
+    write_config,
+)
 
 OURS = CONFIGS / 'asgan'
 SNGAN_UNCOND = str(OURS / 'sngan-uncond_hinge-ndisc5-1xb64-500kiters_cifar10-32x32.py')
@@ -32,7 +40,7 @@ AS_TARGETS = {
     'lsgan-lsun64': ('mmagic::lsgan/lsgan_dcgan-archi_lr1e-4-1xb128-12Mimgs_lsun-bedroom-64x64.py',
                      64, False),
     'lsgan-celeba128': ('mmagic::lsgan/lsgan_dcgan-archi_lr1e-4-1xb64-10Mimgs_celeba-cropped-128x128.py', 128, False),  # noqa: E501
-    'lsgan-lsun128': ('mmagic::lsgan/lsgan_lsgan-archi_lr1e-4-1xb64-10Mimgs_lsun-bedroom-128x128.py',
+    'lsgan-lsun128': ('mmagic::lsgan/lsgan_lsgan-archi_lr1e-4-1xb64-10Mimgs_lsun-bedroom-128x128.py',  # noqa: E501
                       128, False),
     'ggan-celeba64': ('mmagic::ggan/ggan_dcgan-archi_lr1e-3-1xb128-12Mimgs_celeba-cropped-64x64.py',
                       64, False),

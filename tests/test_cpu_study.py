@@ -13,8 +13,8 @@ def test_swept_hook_index_is_the_attack_hook():
     indices = set(re.findall(r'custom_hooks\.(\d+)\.epsilon', text))
     assert indices, 'the script sweeps no hook option'
     for config in ('asgan-fgsm', 'asgan-free'):
-        cfg = Config.fromfile(
-            str(CONFIGS / 'asgan' / f'{config}_dcgan-small-study_1xb64-1500iters_fashion-mnist-32x32.py'))
+        name = f'{config}_dcgan-small-study_1xb64-1500iters_fashion-mnist-32x32.py'
+        cfg = Config.fromfile(str(CONFIGS / 'asgan' / name))
         for index in indices:
             assert cfg.custom_hooks[int(index)]['type'] == 'RealSampleAttackHook'
 

@@ -52,7 +52,8 @@ def _same_weights(rank0: dict, rank1: dict) -> None:
 
 @pytest.mark.parametrize('mode,attack', [('mix', 'pgd'), ('replace', 'pgd'), ('replace', 'free')])
 def test_two_ranks_end_with_identical_weights(tmp_path, image_folder, mode, attack):
-    # the stock runtime wraps the GAN in MMSeparateDistributedDataParallel, find_unused_parameters=False
+    # the stock runtime wraps the GAN in MMSeparateDistributedDataParallel,
+    # find_unused_parameters=False
     body = as_config_body(epsilon=0.05, attack=attack, steps=2, mode=mode, log_interval=1)
     work, rank0, rank1 = _train_two_ranks(tmp_path, image_folder, body,
                                           (mode == 'replace') + (attack == 'free'))

@@ -5,8 +5,15 @@ import torch
 
 import mmagic_asgan  # noqa: F401
 from mmagic_asgan.attacks import attack
-from mmagic_asgan.gan_terms import (DECISION_THRESHOLDS, GAN_TYPES, OBJECTIVES, PGGAN_DRIFT,
-                                    attack_objective, gan_type_of, real_term)
+from mmagic_asgan.gan_terms import (
+    DECISION_THRESHOLDS,
+    GAN_TYPES,
+    OBJECTIVES,
+    PGGAN_DRIFT,
+    attack_objective,
+    gan_type_of,
+    real_term,
+)
 
 
 @pytest.mark.parametrize('cls_name,gan_type', [

@@ -49,8 +49,8 @@ def test_stock_wgangp_gp50_trains_bitwise_as_without_the_plugin(tmp_path, image_
 
 
 def test_opt_in_fix_reads_the_configs_keys():
-    from mmagic.registry import MODELS
     from mmagic.models.editors.wgan_gp.wgan_gp import WGANGP
+    from mmagic.registry import MODELS
 
     def build(**loss_config):
         return MODELS.build(dict(

@@ -9,6 +9,7 @@ import pytest
 from helpers import ROOT
 
 
+@pytest.mark.slow  # a fresh process
 def test_import_loads_the_plugin_not_the_lab():
     code = ('import sys, mmagic_asgan\n'
             'print(sorted(m for m in sys.modules if m == "lab" or m.startswith("lab.")))\n')

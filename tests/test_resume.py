@@ -6,8 +6,15 @@ data pipelines and loader workers) on a tiny copy of their data.
 """
 import pytest
 
-from helpers import (CONFIGS, assert_same_state, checkpoint_path, make_image_folder,
-                     model_state, train, write_config)
+from helpers import (
+    CONFIGS,
+    assert_same_state,
+    checkpoint_path,
+    make_image_folder,
+    model_state,
+    train,
+    write_config,
+)
 
 OURS = CONFIGS / 'asgan'
 # one config per model family (its AS variant: the attack state must resume too)

@@ -8,7 +8,8 @@ def _run(config, seed, fid, extra=()):
     return dict(label='x', config=config, seed=seed, work_dir='w', returncode=0, wall_s=1.0,
                 command=['py', '-c', 'c', 'tools/train.py', config, '--work-dir', 'w',
                          '--cfg-options', f'randomness.seed={seed}', *extra],
-                sec_per_iter=0.1, machine='2-core CPU (test)', metrics={'FD-SmallCNN/fd': {'250': 50.0, '500': 40.0 + seed}},
+                sec_per_iter=0.1, machine='2-core CPU (test)',
+                metrics={'FD-SmallCNN/fd': {'250': 50.0, '500': 40.0 + seed}},
                 test_metrics={'FID-2k/fid': fid, 'FID-2k/mean': 1.0})
 
 
@@ -35,9 +36,12 @@ def test_results_come_only_from_plain_runs_of_the_config(tmp_path):
     assert table[2].startswith('| [dcgan-small-study') and '| 10.00 +- 0.00 |' in table[2]
     row = table[3]
     assert '11.00 +- 1.41 (+10.0% vs baseline)' in row
-    assert row.startswith('| [asgan-fgsm_dcgan-small-study') and '| 500 | [0, 1] | 11.00 +- 1.41' in row
-    assert '| 40.50 +- 0.71 |' in row and '`bash tools/dev/cpu_study.sh study`' not in row  # not 'fmnist_cpu'
-    assert rows[cfg][0]['Dataset'] == 'Fashion-MNIST' and '2 seeds [0, 1], 0.1000 s/iter on 2-core CPU (test)' in rows[cfg][0]['Notes']
+    assert row.startswith('| [asgan-fgsm_dcgan-small-study')
+    assert '| 500 | [0, 1] | 11.00 +- 1.41' in row
+    assert '| 40.50 +- 0.71 |' in row
+    assert '`bash tools/dev/cpu_study.sh study`' not in row  # not 'fmnist_cpu'
+    assert rows[cfg][0]['Dataset'] == 'Fashion-MNIST'
+    assert '2 seeds [0, 1], 0.1000 s/iter on 2-core CPU (test)' in rows[cfg][0]['Notes']
 
 
 def test_attack_metadata_is_the_configs_hook_arguments():

@@ -1,8 +1,10 @@
 """Train the small CNN whose features ``ClassifierFD`` (FD-SmallCNN) uses.
 
 Example (Fashion-MNIST, about 2 minutes on 2 CPU cores):
-    python tools/prepare_data.py fashion-mnist && python tools/prepare_data.py fashion-mnist --split test
-    python tools/train_fd_classifier.py data/fashion-mnist/train --test-data data/fashion-mnist/test \\
+    python tools/prepare_data.py fashion-mnist
+    python tools/prepare_data.py fashion-mnist --split test
+    python tools/train_fd_classifier.py data/fashion-mnist/train \\
+        --test-data data/fashion-mnist/test \\
         --channels 1 --out work_dirs/fd_classifier/fashion-mnist-smallcnn.pth
 """
 import argparse

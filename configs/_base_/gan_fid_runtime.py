@@ -1,5 +1,6 @@
 # Shared by this project's GAN configs: Adam 2e-4 (0.5, 0.999) for G and D,
-# exact resume (RandomStateHook), sample grids every 10k iterations, and FID with the real Inception weights,
+# exact resume (RandomStateHook), sample grids every 10k iterations, and FID with the real
+# Inception weights,
 # offline (mmagic_asgan.OfflineFID): 10k fakes against the whole train split every
 # 10k iterations, best checkpoint kept. The model zoo reports FID-50k
 # (tools/test.py with test_evaluator fake_nums=50000).

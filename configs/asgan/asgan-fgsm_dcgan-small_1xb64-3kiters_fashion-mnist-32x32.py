@@ -1,4 +1,5 @@
-# AS-DCGAN: dcgan-small_1xb64-3kiters_fashion-mnist-32x32 plus adversarial training of D on real samples
+# AS-DCGAN: dcgan-small_1xb64-3kiters_fashion-mnist-32x32 plus adversarial training of D on
+# real samples
 # (FGSM, epsilon 2/255, mix objective with adv_weight 0.5).
 _base_ = './dcgan-small_1xb64-3kiters_fashion-mnist-32x32.py'
 custom_imports = dict(imports=['mmagic_asgan'], allow_failed_imports=False)

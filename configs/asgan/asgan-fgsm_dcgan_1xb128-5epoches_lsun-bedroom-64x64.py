@@ -1,4 +1,5 @@
-# AS variant of MMagic's dcgan/dcgan_1xb128-5epoches_lsun-bedroom-64x64.py: the stock config plus the two AS-GAN lines
+# AS variant of MMagic's dcgan/dcgan_1xb128-5epoches_lsun-bedroom-64x64.py: the stock config
+# plus the two AS-GAN lines
 # (FGSM, epsilon 2/255, mix objective with adv_weight 0.5).
 _base_ = 'mmagic::dcgan/dcgan_1xb128-5epoches_lsun-bedroom-64x64.py'
 custom_imports = dict(imports=['mmagic_asgan'], allow_failed_imports=False)

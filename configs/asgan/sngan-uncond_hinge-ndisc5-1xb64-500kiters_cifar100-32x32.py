@@ -1,4 +1,5 @@
-# Baseline: sngan-uncond_hinge-ndisc5-1xb64-500kiters_cifar10-32x32 on CIFAR-100 32x32 (class folders
+# Baseline: sngan-uncond_hinge-ndisc5-1xb64-500kiters_cifar10-32x32 on CIFAR-100 32x32
+# (class folders
 # data/cifar100/train/<class>/*.png, written by tools/prepare_data.py cifar100).
 _base_ = './sngan-uncond_hinge-ndisc5-1xb64-500kiters_cifar10-32x32.py'
 

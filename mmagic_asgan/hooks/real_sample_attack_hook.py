@@ -110,7 +110,8 @@ class RealSampleAttackHook(DiscriminatorStepHook):
                              f'got {schedule!r}')
         self.schedule = EpsilonSchedule(**schedule)
         if isinstance(interval, bool) or not isinstance(interval, int) or interval < 1:
-            raise ValueError(f'RealSampleAttackHook: interval must be an int >= 1, got {interval!r}')
+            raise ValueError('RealSampleAttackHook: interval must be an int >= 1, '
+                             f'got {interval!r}')
         if interval > 1 and self.loss.mode != 'mix':
             raise ValueError("RealSampleAttackHook: interval must be 1 with mode='replace' (lazy "
                              'regularisation multiplies the mix term by the interval; replace '
@@ -241,7 +242,8 @@ class RealSampleAttackHook(DiscriminatorStepHook):
             clean = call(real, d_module).flatten(1).mean(1)
             adv = call(x_adv, d_module).flatten(1).mean(1)
         flipped = ((clean > threshold) & (adv <= threshold)).float().mean()
-        size = perturbation_norm(x_adv - real, self.loss.norm, self.d_input_range.on(real)[0]).mean()
+        scale = self.d_input_range.on(real)[0]
+        size = perturbation_norm(x_adv - real, self.loss.norm, scale).mean()
         nonfinite = self.nonfinite if self.nonfinite is not None else torch.zeros(())
         hub = MessageHub.get_current_instance()
         for key, value in (('asgan_d_real_clean', clean.mean()), ('asgan_d_real_adv', adv.mean()),

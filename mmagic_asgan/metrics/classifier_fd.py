@@ -52,7 +52,8 @@ def load_image_folder(root: str, channels: int, size: int = 32,
     import cv2
     classes = sorted(p.name for p in Path(root).iterdir() if p.is_dir())
     if not classes:
-        raise FileNotFoundError(f'no class folders in {root} (prepare it with tools/prepare_data.py)')
+        raise FileNotFoundError(f'no class folders in {root} (prepare it with '
+                                'tools/prepare_data.py)')
     images, labels = [], []
     for k, name in enumerate(classes):
         for f in sorted((Path(root) / name).iterdir()):

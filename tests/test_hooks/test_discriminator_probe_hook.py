@@ -2,8 +2,15 @@
 the run untouched (same weights as without it)."""
 import pytest
 
-from helpers import (SMALL_DCGAN, assert_same_state, model_state, scalars, tiny_overrides,
-                     train, write_config)
+from helpers import (
+    SMALL_DCGAN,
+    assert_same_state,
+    model_state,
+    scalars,
+    tiny_overrides,
+    train,
+    write_config,
+)
 from mmagic.registry import HOOKS
 
 

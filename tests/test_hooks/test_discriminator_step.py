@@ -6,12 +6,24 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from helpers import (SMALL_DCGAN, as_config_body, grow_scale_overrides, model_state, scalars,
-                     tiny_overrides, train, write_config)
+from helpers import (
+    SMALL_DCGAN,
+    as_config_body,
+    grow_scale_overrides,
+    model_state,
+    scalars,
+    tiny_overrides,
+    train,
+    write_config,
+)
 from mmagic.registry import HOOKS, MODELS
 from mmagic_asgan.hooks import RealSampleAttackHook
-from mmagic_asgan.hooks.discriminator_step import (RealCall, find_tensor, locate_real_batch,
-                                                   resolve_input_range)
+from mmagic_asgan.hooks.discriminator_step import (
+    RealCall,
+    find_tensor,
+    locate_real_batch,
+    resolve_input_range,
+)
 
 
 def spy_on_attacks(monkeypatch):
@@ -105,7 +117,8 @@ def test_input_range_from_the_preprocessor_or_explicit_or_refused():
     assert torch.allclose(high, torch.tensor([255.0, 102.5, 38.75]))
     raw = _small_dcgan(mean=None, std=None)
     hook = HOOKS.build(dict(type='RealSampleAttackHook'))
-    with pytest.raises(RuntimeError, match='cannot tell the scale of the images D sees.*input_range'):
+    with pytest.raises(RuntimeError,
+                       match='cannot tell the scale of the images D sees.*input_range'):
         hook.before_train(_fake_runner(raw))
     hook = HOOKS.build(dict(type='RealSampleAttackHook', input_range=(0, 255)))
     hook.before_train(_fake_runner(raw))
@@ -123,6 +136,7 @@ def test_a_model_that_never_calls_d_on_its_reals_is_refused_before_any_update(tm
                                                                               image_folder,
                                                                               monkeypatch):
     from mmengine.optim import OptimWrapper
+
     from mmagic.models.editors.dcgan.dcgan import DCGAN
 
     @MODELS.register_module(force=True)

@@ -6,10 +6,16 @@ the hook adds to the log line (``loss_asgan`` or ``loss_r1``, which MMEngine's
 (fp16 AMP emulated on the CPU) too: the attack no longer asks the scaler its
 scale."""
 import pytest
-
 import sync_count_hooks
-from helpers import SMALL_DCGAN, as_config_body, emulate_cpu_amp, tiny_overrides, train, \
-    write_config
+
+from helpers import (
+    SMALL_DCGAN,
+    as_config_body,
+    emulate_cpu_amp,
+    tiny_overrides,
+    train,
+    write_config,
+)
 
 ITERS = 4
 COUNTING = ("custom_imports = dict(imports=['mmagic_asgan', 'sync_count_hooks'], "
@@ -29,7 +35,8 @@ def host_reads(tmp_path, image_folder, name, hook: str = '', amp: bool = False) 
 
 def d_step_hook(kind: str, **args) -> str:
     body = as_config_body(**args).splitlines()[1].replace('RealSampleAttackHook', kind)
-    return body.replace('custom_hooks = _base_.get(\'custom_hooks\', []) +', 'custom_hooks +=') + '\n'
+    return body.replace("custom_hooks = _base_.get('custom_hooks', []) +",
+                        'custom_hooks +=') + '\n'
 
 
 @pytest.mark.parametrize('amp', [False, True], ids=['fp32', 'fp16-scaler'])

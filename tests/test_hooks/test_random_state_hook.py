@@ -28,7 +28,8 @@ def test_resume_is_exact_only_with_the_hook(tmp_path, image_folder):
     results = {}
     for with_hook in (True, False):
         tag = 'hook' if with_hook else 'nohook'
-        full = train(_cfg(tmp_path, image_folder, f'full_{tag}', 6, with_hook), tmp_path / f'f_{tag}')
+        full = train(_cfg(tmp_path, image_folder, f'full_{tag}', 6, with_hook),
+                     tmp_path / f'f_{tag}')
         train(_cfg(tmp_path, image_folder, f'part_{tag}', 3, with_hook), tmp_path / f'r_{tag}')
         resumed = train(_cfg(tmp_path, image_folder, f'full_{tag}', 6, with_hook),
                         tmp_path / f'r_{tag}', '--resume')

@@ -4,8 +4,17 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from helpers import (SMALL_DCGAN, as_config_body, assert_same_state, checkpoint_path,
-                     model_state, scalars, tiny_overrides, train, write_config)
+from helpers import (
+    SMALL_DCGAN,
+    as_config_body,
+    assert_same_state,
+    checkpoint_path,
+    model_state,
+    scalars,
+    tiny_overrides,
+    train,
+    write_config,
+)
 from mmagic.registry import HOOKS, MODELS
 from mmagic_asgan.schedules import EpsilonSchedule
 
@@ -92,8 +101,9 @@ def _six_iterations_and_a_stop_at_three(tmp_path, image_folder, hook_args):
     """Trains 6 iterations straight (checkpoints every 3, RandomStateHook on) and
     the same config stopped at 3; returns (the full runner, its config)."""
     full_cfg = small_dcgan(tmp_path, image_folder, 'full', iters=6, hook_args=hook_args)
-    text = full_cfg.read_text().replace("dict(type='RealSampleAttackHook'",
-                                        "dict(type='RandomStateHook'), dict(type='RealSampleAttackHook'")
+    text = full_cfg.read_text().replace(
+        "dict(type='RealSampleAttackHook'",
+        "dict(type='RandomStateHook'), dict(type='RealSampleAttackHook'")
     full_cfg.write_text(text.replace("'interval': 6", "'interval': 3"))
     full = train(full_cfg, tmp_path / 'full')
     part_cfg = tmp_path / 'part.py'
@@ -271,10 +281,10 @@ def test_mix_sharing_ds_clean_call_equals_the_separate_attack_pass(monkeypatch, 
     """The attack's first input gradient taken from D's own call on the reals gives
     the x_adv, the AS term and the updated D of a separate attack pass on the frozen D
     (the same batch statistics and spectral-norm sigma), up to floating-point order."""
-    import mmagic_asgan.losses as losses_module
     from mmengine.logging import MessageHub
     from mmengine.optim import OptimWrapper
 
+    import mmagic_asgan.losses as losses_module
     from helpers import gan, real_batch
     outcome = {}
     real_attack = losses_module.attack

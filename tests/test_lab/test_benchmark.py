@@ -4,8 +4,14 @@ from types import SimpleNamespace
 
 import pytest
 
-from helpers import (SMALL_DCGAN, as_config_body, load_tool, tiny_overrides, with_validation,
-                     write_config)
+from helpers import (
+    SMALL_DCGAN,
+    as_config_body,
+    load_tool,
+    tiny_overrides,
+    with_validation,
+    write_config,
+)
 
 
 def test_benchmark_runs_tests_tabulates_and_retabulates(tmp_path, image_folder,

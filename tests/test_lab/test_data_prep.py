@@ -49,7 +49,8 @@ def test_fashion_mnist_to_class_folders_is_idempotent(fashion_root, tmp_path):
     import cv2
     assert cv2.imread(str(files[0]), cv2.IMREAD_UNCHANGED).shape == (28, 28)
     mtime = files[0].stat().st_mtime_ns
-    load_tool('prepare_data').main(['fashion-mnist', '--root', str(fashion_root), '--out', str(out)])
+    load_tool('prepare_data').main(['fashion-mnist', '--root', str(fashion_root), '--out',
+                                    str(out)])
     assert files[0].stat().st_mtime_ns == mtime  # nothing rewritten
 
 

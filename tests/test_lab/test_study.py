@@ -76,7 +76,8 @@ def test_study_runs_resumes_and_reports(tmp_path, image_folder, fd_classifier):
     assert rows[('plain', 'R1')]['test']['n'] == 1 and rows[('fast', 'baseline')]['test'] is None
     assert rows[('plain', 'R1')]['time_ratio'] > 0
     md = (tmp_path / 'results' / 'results.md').read_text()
-    assert '95% Welch CI' in md and 'plain | R1 | 2 |' in md and (tmp_path / 'results' / 'dev.png').exists()
+    assert '95% Welch CI' in md and 'plain | R1 | 2 |' in md
+    assert (tmp_path / 'results' / 'dev.png').exists()
     not_run = dict(rows[('fast', 'baseline')], variant='AS', n=0)  # a cell not run yet
     assert '| fast | AS |' not in study.markdown(spec, summary['dev'] + [not_run], 'dev')
     verdict = (tmp_path / 'results' / 'verdict.md').read_text()

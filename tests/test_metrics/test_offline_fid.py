@@ -1,15 +1,21 @@
 """OfflineFID: the real Inception weights, StyleGAN's protocol, cached reference stats."""
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from helpers import (SMALL_DCGAN, load_tool, scalars, tiny_overrides, train, with_validation,
-                     write_config)
-from types import SimpleNamespace
-
+from helpers import (
+    SMALL_DCGAN,
+    load_tool,
+    scalars,
+    tiny_overrides,
+    train,
+    with_validation,
+    write_config,
+)
 from mmagic.registry import METRICS, MODELS
 from mmagic_asgan.metrics import InceptionPool3, OfflineFID
 
@@ -37,7 +43,8 @@ def _features(metric, images):
 
 
 def _fid(metric, a, b):
-    return metric._calc_fid(a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False))[0]
+    return metric._calc_fid(a.mean(0), np.cov(a, rowvar=False), b.mean(0),
+                            np.cov(b, rowvar=False))[0]
 
 
 def test_fid_of_a_set_with_itself_is_zero_and_a_worse_set_scores_higher():

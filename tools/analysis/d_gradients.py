@@ -13,14 +13,20 @@ Example:
 import argparse
 import json
 import sys
+from pathlib import Path  # noqa: E402
 from typing import List, Optional
 
 import numpy as np
 
-from pathlib import Path  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # lab/ is not installed
-from lab.analysis import (add_checkpoint_args, checkpoint_labels, fake_batch,  # noqa: E402
-                                       high_frequency_share, input_gradients, load_gan)
+from lab.analysis import (  # noqa: E402
+    add_checkpoint_args,
+    checkpoint_labels,
+    fake_batch,
+    high_frequency_share,
+    input_gradients,
+    load_gan,
+)
 from mmagic_asgan.module_state import frozen
 
 

@@ -25,8 +25,14 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # lab/ is not installed
-from lab.analysis import (add_checkpoint_args, checkpoint_labels,  # noqa: E402
-                                       fake_batch, load_gan, probe_checkpoint, real_batch)
+from lab.analysis import (  # noqa: E402
+    add_checkpoint_args,
+    checkpoint_labels,
+    fake_batch,
+    load_gan,
+    probe_checkpoint,
+    real_batch,
+)
 
 
 def main(argv: Optional[List[str]] = None) -> Path:
@@ -63,7 +69,8 @@ def main(argv: Optional[List[str]] = None) -> Path:
         writer.writerows(rows)
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     for ax, key, title in zip(axes, ('auc_attacked', 'relative_drop'),
-                              ('ROC-AUC, reals and fakes attacked', 'score drop on reals / margin')):
+                              ('ROC-AUC, reals and fakes attacked',
+                               'score drop on reals / margin')):
         for label in labels:
             pts = []
             mine = [r for r in rows if r['label'] == label]

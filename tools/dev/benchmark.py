@@ -15,7 +15,8 @@ Examples (the CPU study's commands are in README "Benchmarks and model zoo"):
         --test-metric FID-2k/fid --out results/my_study
     # an epsilon sweep of one AS config (each value goes into --cfg-options)
     python tools/dev/benchmark.py \\
-        --configs configs/asgan/asgan-fgsm_dcgan-small-study_1xb64-1500iters_fashion-mnist-32x32.py \\
+        --configs \\
+        configs/asgan/asgan-fgsm_dcgan-small-study_1xb64-1500iters_fashion-mnist-32x32.py \\
         --sweep custom_hooks.1.epsilon 0.0039 0.0157 --metric FD-SmallCNN/fd --out results/my_sweep
     # re-tabulate an earlier study without running anything
     python tools/dev/benchmark.py --from-results results/my_study/results.json \\

@@ -8,9 +8,9 @@ The spec format and the resumption rule: lab/study.py.
 """
 import argparse
 import sys
+from pathlib import Path  # noqa: E402
 from typing import List, Optional
 
-from pathlib import Path  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # lab/ is not installed
 from lab import study  # noqa: E402
 

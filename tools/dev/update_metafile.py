@@ -63,7 +63,8 @@ def measured_results(results_dir: Path = ROOT / 'results') -> dict:
                 Dataset=next(v for k, v in DATASETS if k in config), Metrics=metrics,
                 Task='Unconditional GANs',
                 Notes=(f"{SUPERSEDED[file.parent.name]}; " if file.parent.name in SUPERSEDED
-                       else '') + (f'{len(mine)} seeds {sorted(r["seed"] for r in mine)}, {spi:.4f} s/iter on '
+                       else '') + (f'{len(mine)} seeds {sorted(r["seed"] for r in mine)}, '
+                                   f'{spi:.4f} s/iter on '
                        f'{mine[0].get("machine") or "an unrecorded machine"}; '
                        f'results/{file.parent.name}/results.json')))
     return found
@@ -71,7 +72,8 @@ def measured_results(results_dir: Path = ROOT / 'results') -> dict:
 
 def main() -> Path:
     lines = [
-        GENERATED, 'Collections:', '- Name: AS-GAN', '  Metadata:', '    Architecture:', '    - DCGAN',
+        GENERATED, 'Collections:', '- Name: AS-GAN', '  Metadata:', '    Architecture:',
+        '    - DCGAN',
         '    - SNGAN', '  Paper:',
         "    Title: 'Adversarial symmetric GANs: Bridging adversarial samples and adversarial "
         "networks'", '    URL: https://doi.org/10.1016/j.neunet.2020.10.016',
@@ -147,7 +149,8 @@ def results_table(results: dict) -> str:
     if not results:
         return '\n'.join(lines + ['| (pending) | | | | | | | | | |'])
     ordered = sorted(results.items(),
-                     key=lambda kv: (kv[1][0]['study'], Path(kv[0]).name.startswith('asgan'), kv[0]))
+                     key=lambda kv: (kv[1][0]['study'], Path(kv[0]).name.startswith('asgan'),
+                                     kv[0]))
 
     def fids(runs):
         return [r['test_metrics'][k] for r in runs for k in r['test_metrics'] if k.endswith('/fid')]
@@ -171,7 +174,8 @@ def results_table(results: dict) -> str:
                 if row['study'] in SUPERSEDED else name
             lines.append(
                 f'| [{label}]({Path(config).name}) | {data_copy(ROOT / config)} | {iters} | '
-                f"{sorted(r['seed'] for r in runs)} | {_mean_std(fid)}{change} | {_mean_std(finals)} | "
+                f"{sorted(r['seed'] for r in runs)} | {_mean_std(fid)}{change} | "
+                f"{_mean_std(finals)} | "
                 f"{_mean_std(ratio)} | {row['sec_per_iter']:.4f} | {runs[0].get('machine')} | "
                 f"`{COMMANDS.get(row['study'], 'see results/' + row['study'] + '/results.md')}` |")
     return '\n'.join(lines)

@@ -1,5 +1,6 @@
 # The stress study of README "Benchmarks": where does AS-GAN help?
-#   bash tools/dev/cpu_study.sh stress [PHASE...]     (or: python tools/dev/study.py THIS --phase ...)
+#   bash tools/dev/cpu_study.sh stress [PHASE...]
+#   (or: python tools/dev/study.py THIS --phase ...)
 # Regimes: the unstressed small Fashion-MNIST DCGAN and regimes in which D is the weak link
 # (configs/asgan/stress/: D without BatchNorm, 1,000 or 250 training images, Adam 1e-3 with
 # beta1 0.9, and the first with the last). Variants: the baseline, AS-GAN variants, and two
@@ -25,7 +26,8 @@ out = 'results/stress_fmnist'
 metric = 'FD-SmallCNN/fd'
 test_metric = 'FID-2k/fid'
 collapse_ratio = 2.0  # a run collapsed if its final FD-SmallCNN > 2 x its best (fixed in advance)
-# Which regimes go to the held-out phase (fixed before any 6,000-iteration stressed run was seen): a regime is
+# Which regimes go to the held-out phase (fixed before any 6,000-iteration stressed run was
+# seen): a regime is
 # "stressed" when, over the development seeds, its baseline collapses in a seed, or ends >= 10%
 # above its best FD-SmallCNN (a late rise) in a seed, or its mean final FD-SmallCNN is >= 1.25 x
 # the unstressed baseline's (it stalls).
