@@ -57,6 +57,8 @@ def _d_forwards(runner, model, batch) -> int:
     """D's forward calls in one D step at iteration 0 (hooks prepared as
     ``train()`` would)."""
     calls = []
+    MessageHub.get_current_instance().update_info('iter', 0)  # StyleGAN2's D step reads it
+    runner.train_loop._iter = 0
     handle = unwrap(model.discriminator).register_forward_hook(lambda *_: calls.append(1))
     try:
         for hook in runner.hooks:

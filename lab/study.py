@@ -509,7 +509,8 @@ def report(spec: Config, phases: Optional[List[str]] = None) -> Dict[str, List[d
     machines = ', '.join(sorted({r.machine or 'not recorded' for r in results}))
     commands = '\n'.join(' '.join(['python', 'tools/train.py'] + r.command[4:]) for r in results)
     (out / 'results.md').write_text(
-        _generated_by(spec) + f'# Study `{spec.name}`\n\nMachine: {machines}. Metric: {spec.metric} over training; '
+        _generated_by(spec) + f'# Study `{spec.name}`\n\nMachine: {machines}. '
+        f'Metric: {spec.metric} over training; '
         f'per-run score: the mean of its last {spec.get("score_window", SCORE_WINDOW)} '
         f'evaluations; late rise: final >= {LATE_RISE} x best; collapse: final > '
         f'{spec.get("collapse_ratio", 2.0)} x best. Differences are to the same regime\'s '

@@ -131,26 +131,10 @@ def _end_loader_workers(runner) -> None:
 
 
 def emulate_cpu_amp(monkeypatch) -> None:
-    """Lets MMEngine's ``AmpOptimWrapper`` run on the CPU as it runs on a GPU:
-    its CUDA check passes, its loss scaler is ``torch.amp.GradScaler('cpu')``
-    (dynamic, starting at 2^16) and its autocast is ``torch.autocast('cpu')`` in
-    the wrapper's dtype, fp16 included (MMEngine allows only bf16 on the CPU and
-    builds a CUDA scaler that switches itself off there)."""
-    from contextlib import contextmanager
-
-    import torch
-    from mmengine.optim.optimizer import amp_optimizer_wrapper
-    from mmengine.runner import amp
-
-    @contextmanager
-    def cpu_autocast(device_type=None, dtype=None, enabled=True, cache_enabled=None):
-        with torch.autocast('cpu', dtype=dtype or torch.bfloat16, enabled=enabled):
-            yield
-
-    monkeypatch.setattr(amp_optimizer_wrapper, 'is_cuda_available', lambda: True)
-    monkeypatch.setattr(amp_optimizer_wrapper, 'GradScaler',
-                        lambda **kwargs: torch.amp.GradScaler('cpu', **kwargs))
-    monkeypatch.setattr(amp, 'autocast', cpu_autocast)
+    """fp16/bf16 mixed precision with a real loss scaler on the CPU, as on a GPU
+    (lab/amp_emulation.py), undone after the test."""
+    from lab.amp_emulation import emulate_cpu_amp as emulate
+    emulate(monkeypatch)
 
 
 def gan(kind: str):

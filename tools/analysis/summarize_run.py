@@ -1,7 +1,8 @@
 """Print where a run's results are: checkpoint, sample grid, FID, AS telemetry, plot.
 
 Example:
-    python tools/analysis/summarize_run.py work_dirs/quickstart --plot work_dirs/quickstart/curves.png
+    python tools/analysis/summarize_run.py work_dirs/quickstart \\
+        --plot work_dirs/quickstart/curves.png
 """
 import argparse
 import sys
@@ -23,7 +24,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
     records = read_scalars(args.work_dir)
     last_ckpt = args.work_dir / 'last_checkpoint'
     checkpoint = last_ckpt.read_text().strip() if last_ckpt.exists() else None
-    grids = sorted(args.work_dir.glob('*/vis_data/vis_image/*.png'), key=lambda p: p.stat().st_mtime)
+    grids = sorted(args.work_dir.glob('*/vis_data/vis_image/*.png'),
+                   key=lambda p: p.stat().st_mtime)
     summary = dict(checkpoint=checkpoint, sample_grid=str(grids[-1]) if grids else None,
                    metrics={k: series(records, k) for k in metric_keys(records)},
                    telemetry={k: list(series(records, k).items())[-1]

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds an mmcv wheel with compiled ops from the PyPI source release, against the
-# torch installed in the given interpreter, and puts it in a wheel folder.
+# Maintainers (and tools/setup_env.sh): builds an mmcv wheel with compiled ops from the PyPI
+# source release, against the torch installed in the given interpreter, into a wheel folder.
 #
 # Usage: tools/dev/build_mmcv.sh PYTHON VERSION WHEEL_DIR
 #
@@ -13,8 +13,10 @@
 #     time; and setup.py imports torch, so it must build without isolation in the
 #     environment that has torch. We put setuptools<70 first on PYTHONPATH for the
 #     build only, leaving the environment's own setuptools alone.
-# CUDA ops are built when CUDA is available to torch (or FORCE_CUDA=1); CPU ops
-# otherwise. 7 to 18 minutes on 2 cores for the CPU ops (443 s measured here).
+# Only the CPU ops are built, also on a CUDA machine: the GANs here need no CUDA op, and
+# mmcv's setup.py builds CUDA ops whenever torch sees a GPU (so CUDA is hidden from it).
+# ASGAN_MMCV_CUDA=1 builds the CUDA ops too. 7 to 18 minutes on 2 cores for the CPU ops
+# (443 s measured here).
 set -euo pipefail
 PY="$1"; VERSION="$2"; WHEEL_DIR="$3"
 WORK="$(mktemp -d)"
@@ -39,7 +41,12 @@ fi
 
 echo "[build_mmcv] compiling (MAX_JOBS=${MAX_JOBS:-$(nproc)}); this takes 7 to 18 minutes on 2 cores"
 start=$(date +%s)
-MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" "$PY" -m pip wheel --disable-pip-version-check -q \
+if [[ "${ASGAN_MMCV_CUDA:-0}" == 1 ]]; then
+  CUDA_ENV=(FORCE_CUDA=1)
+else
+  CUDA_ENV=(CUDA_VISIBLE_DEVICES= FORCE_CUDA=0)
+fi
+env "${CUDA_ENV[@]}" MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" "$PY" -m pip wheel --disable-pip-version-check -q \
   --no-deps --no-build-isolation -w "$WORK/dist" "$SRC"
 mkdir -p "$WHEEL_DIR"
 cp "$WORK"/dist/mmcv-*.whl "$WHEEL_DIR/"

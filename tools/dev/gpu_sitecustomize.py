@@ -1,8 +1,9 @@
-"""numpy 2 compatibility for MMagic 1.2.0 on the GPU machine (``sitecustomize``).
+"""Maintainers: numpy 2 compatibility for MMagic 1.2.0 on the GPU machine (``sitecustomize``).
 
-``tools/dev/gpu_study.sh install`` copies this file to ``.gpu_env/site/sitecustomize.py``;
-with ``.gpu_env/site`` on ``PYTHONPATH`` every Python process of the study (training,
-its data-loader workers, test, tools) runs it at start-up.
+``tools/dev/gpu_bundle.py`` puts this file in the bundle as ``sitecustomize.py``, and the
+GPU check's device call copies it into the folder it installs the wheels to; with that
+folder on ``PYTHONPATH`` every Python process (the check, data-loader workers) runs it at
+start-up.
 
 Why: the device has numpy 2.5 (and an OpenCV, SciPy, pandas, ... built for numpy 2),
 while ``mmagic/utils/trans_utils.py`` reads ``np.bool8`` (removed in numpy 2.0) when it
