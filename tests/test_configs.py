@@ -174,12 +174,15 @@ def test_project_configs_load_and_as_variants_only_add_the_hook():
         assert a == b, name
 
 
-def test_metafile_lists_every_config():
+def test_metafile_rows_are_shipped_configs_with_measured_results():
     import yaml
     meta = yaml.safe_load((OURS / 'metafile.yml').read_text())
-    listed = {m['Config'] for m in meta['Models']}
-    assert listed == {f'configs/asgan/{p.name}' for p in OURS.glob('*.py')}
-    assert all(m['In Collection'] == 'AS-GAN' for m in meta['Models'])
+    listed = [m['Config'] for m in meta['Models']]
+    assert listed and len(listed) == len(set(listed))
+    assert set(listed) <= {f'configs/asgan/{p.name}' for p in OURS.glob('*.py')}
+    for m in meta['Models']:
+        assert m['In Collection'] == 'AS-GAN'
+        assert m['Results'] and all(r['Metrics'] for r in m['Results']), m['Config']
 
 
 def test_two_lines_work_when_the_base_has_no_custom_hooks(tmp_path):
