@@ -78,14 +78,18 @@ def _run_logged(command: List[str], log_path: Path, threads: Optional[int]):
 
 def run_one(label: str, config: str, seed: int, work_dir: Path, train_py: Path,
             cfg_options: List[str], test_py: Optional[Path] = None,
-            threads: Optional[int] = None) -> RunResult:
+            threads: Optional[int] = None, resume: bool = False) -> RunResult:
     """Trains ``config`` with ``seed`` through tools/train.py and collects its logs.
+
+    With ``resume``, training continues from the last checkpoint in ``work_dir``
+    (``--resume``); the logs of every attempt are collected.
 
     With ``test_py`` (tools/test.py), the last checkpoint is then evaluated with
     the config's ``test_evaluator`` (same seed and options) into
     ``result.test_metrics``.
     """
     command = [sys.executable, '-c', _CHILD, str(train_py), config, '--work-dir', str(work_dir),
+               *(['--resume'] if resume else []),
                '--cfg-options', f'randomness.seed={seed}', *cfg_options]
     work_dir.mkdir(parents=True, exist_ok=True)
     start = time.time()

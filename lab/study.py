@@ -24,8 +24,10 @@ For each (regime, variant) a config is written next to the runs (``_base_`` =
 the regime's config, plus the variant), so every run is an ordinary
 ``tools/train.py`` run whose config can be read back. Runs are recorded in
 ``<out>/results.json`` as they finish; running a phase again skips the runs
-already there, so a study that outlasts a session continues where it stopped (a run
-that was interrupted starts again from scratch, its old work dir removed). A
+already there, so a study that outlasts a session continues where it stopped: a run
+that was interrupted resumes from the last checkpoint in its work dir (``tools/train.py
+--resume``; its ``wall_s`` then counts the last attempt only), or starts again from scratch,
+its old work dir removed, when it saved none. A
 test metric asked of runs already recorded (``test_metric_seeds`` widened
 later) is scored on their last checkpoints, without training them again.
 """
@@ -184,11 +186,17 @@ def run_phase(spec: Config, phase: str, jobs: Optional[int] = None,
         print(f'[study] start {phase} {label} seed {seed}', flush=True)
         test_py = root / 'tools' / 'test.py' if wants_test(regime, variant, seed) else None
         work_dir = work_root / phase / regime / variant / f'seed{seed}'
-        shutil.rmtree(work_dir, ignore_errors=True)  # logs of an interrupted attempt
+        resume = (work_dir / 'last_checkpoint').is_file()
+        if resume:
+            print(f'[study] resume {phase} {label} seed {seed} from '
+                  f"{(work_dir / 'last_checkpoint').read_text().strip()}", flush=True)
+        else:
+            shutil.rmtree(work_dir, ignore_errors=True)  # logs of an attempt with no checkpoint
         r = bm.run_one(label, str(config.relative_to(root) if config.is_relative_to(root)
                                   else config), seed, work_dir,
                        root / 'tools' / 'train.py',
-                       list(spec.regimes[regime].get('cfg_options', [])), test_py, threads)
+                       list(spec.regimes[regime].get('cfg_options', [])), test_py, threads,
+                       resume=resume)
         r.phase, r.regime, r.variant = phase, regime, variant
         status = f'FAILED ({r.returncode}): see {r.work_dir}' if r.returncode else 'done'
         print(f'[study] {status} {phase} {label} seed {seed} ({r.wall_s:.0f} s)', flush=True)

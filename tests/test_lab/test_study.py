@@ -54,9 +54,20 @@ def test_study_runs_resumes_and_reports(tmp_path, image_folder, fd_classifier):
     stale = work / 'dev' / 'plain' / 'baseline' / 'seed1' / '20000101_000000' / 'vis_data'
     stale.mkdir(parents=True)  # an attempt interrupted in an earlier session
     (stale / 'scalars.json').write_text('{"FD-4/fd": 1e9, "step": 999}\n')
+    # an attempt cut off after its checkpoint at iteration 1 (of 2)
+    from lab import benchmark as bm
+    cut = work / 'dev' / 'plain' / 'R1' / 'seed1'
+    cut_off = bm.run_one('x', str(study.variant_config(spec, 'plain', 'R1', work / 'configs')), 1,
+                         cut, study.repo_root() / 'tools' / 'train.py', ['train_cfg.max_iters=1'],
+                         threads=1)
+    assert cut_off.returncode == 0 and (cut / 'last_checkpoint').read_text().endswith('iter_1.pth')
     results = study.run_phase(spec, 'dev', work_root=work)  # continues: 4 more, not 6
     again = next(r for r in results if (r.regime, r.variant, r.seed) == ('plain', 'baseline', 1))
     assert list(again.metrics['FD-4/fd']) == [2] and not stale.exists()  # started afresh
+    resumed = next(r for r in results if (r.regime, r.variant, r.seed) == ('plain', 'R1', 1))
+    assert '--resume' in resumed.command and '--resume' not in again.command
+    assert len(list(cut.glob('*/vis_data/scalars.json'))) == 2  # both attempts' logs kept
+    assert sorted(resumed.metrics['FD-4/fd']) == [1, 2]  # iteration 1 not trained again
     assert len(results) == 6 and all(r.returncode == 0 for r in results)
     first = {(r.regime, r.variant, r.seed) for r in results[:2]}
     assert first == set(study.plan(spec, 'dev')[:2])  # kept, not run again
