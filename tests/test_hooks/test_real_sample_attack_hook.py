@@ -244,7 +244,13 @@ def test_a_checkpoint_written_before_the_loss_and_hook_split_resumes_exactly(tmp
     code before the loss/hook split (commit 6eb261e: the free perturbation then lived in
     the loss), from the config below; *_iter6_pre_split_state.pth is that code's model
     after 6 iterations straight. Resumed with today's code, training ends in the same
-    state: configs and checkpoints keep loading."""
+    state: configs and checkpoints keep loading.
+
+    The fixtures were written on another CPU: float sums differ there in the last bits
+    (at most 7.5e-9 in any weight, measured on an AMD EPYC against them), so the state is
+    compared to 1e-6; a perturbation lost on loading moves the weights by ~8e-4 (measured
+    by zeroing the loaded ``delta``). Bit-for-bit resume on one machine:
+    tests/test_resume.py."""
     import shutil
 
     from helpers import ROOT, make_image_folder
@@ -270,7 +276,11 @@ def test_a_checkpoint_written_before_the_loss_and_hook_split_resumes_exactly(tmp
         torch.set_num_threads(threads)
     assert resumed.iter == 6 and hook_of(resumed).free.updates == 6
     expected = torch.load(fixtures / 'free_replace_iter6_pre_split_state.pth')
-    assert_same_state(expected, model_state(resumed))
+    state = model_state(resumed)
+    assert expected.keys() == state.keys()
+    for key, value in expected.items():
+        torch.testing.assert_close(state[key], value, rtol=0, atol=1e-6,
+                                   msg=lambda m, key=key: f'{key}: {m}')
     assert saved['updates'] == 3 and saved['delta'].abs().max() > 0
 
 
