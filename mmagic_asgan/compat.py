@@ -2,7 +2,8 @@ r"""Fixes for upstream MMagic 1.2.0 / MMEngine 0.10.7 bugs that block stock GAN 
 
 Applied once when :mod:`mmagic_asgan` is imported (a config's ``custom_imports``
 does that before the Runner builds anything). Each fix only makes a stock config
-*run* where it failed; none changes what a config that runs computes (importing
+*run* (or, fix 7, load its own checkpoint) where it failed; none changes what a
+config trained from scratch computes (importing
 the plug-in without switching it on trains bit for bit as without it, tested on
 the stock WGAN-GP GP-50 config). Fixes that change numerics are opt-in modules
 of :mod:`mmagic_asgan.fixes`. Each fix is small, names its upstream reference,
@@ -57,6 +58,19 @@ fix).
    backends unchanged); ``device_ids`` / ``output_device`` are dropped only for
    modules whose parameters are all on the CPU (MMEngine 0.10.7,
    ``mmengine/dist/utils.py``, ``mmengine/runner/runner.py:wrap_model``).
+
+7. Resuming or loading a checkpoint written by a distributed run restores no weights.
+   MMagic's GANs run under ``MMSeparateDistributedDataParallel``, which wraps each
+   submodule (``generator``, ``discriminator``) in its own DDP, and MMEngine
+   0.10.7's ``Runner.save_checkpoint`` writes ``model.state_dict()``, whose keys
+   then read ``generator.module.<...>``; its ``load_state_dict`` unwraps the DDP
+   submodules and looks for ``generator.<...>``. Every weight is "missing", which a
+   non-strict load only logs, so ``--resume`` under DDP trains on from the initial
+   weights with the resumed optimizer state, and ``tools/test.py`` on such a
+   checkpoint evaluates an untrained model (found here: a 2-process resume restarted
+   from the initial weights; ``tests/test_compat.py``). Fixed at the load: a key the
+   model lacks is renamed to the model's key it equals once the ``module.``
+   segments of DDP wrappers are removed; keys the model has are never touched.
 
 ``tools/train.py --amp`` being a no-op for GAN configs (their per-model optimizer
 wrappers have no ``type``) is fixed in this project's ``tools/train.py``, not here.
@@ -223,12 +237,53 @@ def fix_cpu_distributed_launch() -> None:
     MMDistributedDataParallel.__init__ = __init__
 
 
+def unwrapped_key(key: str, known: set) -> str:
+    """``key`` (a state-dict key or a module prefix) with DDP wrappers' ``module.``
+    segments removed, if that (and not ``key`` itself) is ``known``; else ``key``."""
+    if key in known or '.module.' not in f'.{key}.':
+        return key
+    parts = key.split('.')
+    stripped = '.'.join(p for i, p in enumerate(parts) if p != 'module' or i == len(parts) - 1)
+    return stripped if stripped in known else key
+
+
+def _keys_and_prefixes(keys) -> set:
+    """State-dict keys and every module prefix above them ('' for the root)."""
+    known = {''}
+    for key in keys:
+        parts = key.split('.')
+        known.update('.'.join(parts[:i]) for i in range(1, len(parts) + 1))
+    return known
+
+
+def fix_loading_checkpoints_of_distributed_runs() -> None:
+    """Maps ``generator.module.<...>`` checkpoint keys (saved under
+    ``MMSeparateDistributedDataParallel``) to the model's ``generator.<...>``."""
+    from mmengine.runner import checkpoint as checkpoint_module
+    original = checkpoint_module.load_state_dict
+
+    def load_state_dict(module, state_dict, strict=False, logger=None):
+        known = _keys_and_prefixes(checkpoint_module.get_state_dict(module))
+        renamed = {unwrapped_key(k, known): k for k in state_dict}
+        if any(new != old for new, old in renamed.items()):
+            metadata = getattr(state_dict, '_metadata', None)
+            state_dict = type(state_dict)((new, state_dict[old]) for new, old in renamed.items())
+            if metadata is not None:
+                state_dict._metadata = type(metadata)(
+                    (unwrapped_key(k, known), v) for k, v in metadata.items())
+        return original(module, state_dict, strict, logger)
+
+    load_state_dict.__wrapped__ = original
+    checkpoint_module.load_state_dict = load_state_dict
+
+
 FIXES = {
     'dcgan_discriminator_init_weights': fix_dcgan_discriminator_init_weights,
     'checkpoint_loading_weights_only': fix_checkpoint_loading_weights_only,
     'external_base_paths_with_hyphens': fix_external_base_paths_with_hyphens,
     'integer_adam_betas': fix_integer_adam_betas,
     'cpu_distributed_launch': fix_cpu_distributed_launch,
+    'loading_checkpoints_of_distributed_runs': fix_loading_checkpoints_of_distributed_runs,
 }
 
 

@@ -170,3 +170,55 @@ def test_cpu_distributed_launch(monkeypatch):
                 module=torch.nn.Linear(2, 2), device_ids=[0])
     finally:
         dist.destroy_process_group()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='gloo on CPU modules')
+def test_loading_checkpoints_of_distributed_runs(monkeypatch):
+    """A checkpoint saved as MMEngine's Runner saves it under MMagic's
+    MMSeparateDistributedDataParallel (keys ``generator.module.<...>``) restores
+    its weights into a wrapped model (``--resume`` under DDP) and into a plain
+    one (``tools/test.py``); upstream's loader restores none of them."""
+    import torch.distributed as dist
+    from mmengine.dist import utils as dist_utils
+    from mmengine.model.wrappers import MMSeparateDistributedDataParallel
+    from mmengine.runner import checkpoint as checkpoint_module
+
+    def gan():
+        torch.manual_seed(len(made))
+        made.append(torch.nn.ModuleDict(dict(
+            generator=torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.BatchNorm1d(3)),
+            discriminator=torch.nn.Linear(3, 1))))
+        return made[-1]
+
+    made = []
+    for key, value in dict(RANK='0', LOCAL_RANK='0', WORLD_SIZE='1', MASTER_ADDR='127.0.0.1',
+                           MASTER_PORT=str(29900 + __import__('os').getpid() % 90)).items():
+        monkeypatch.setenv(key, value)
+    dist_utils.init_dist('pytorch', backend='gloo')
+    try:
+        trained = gan()
+        trained.generator[1].running_mean.fill_(0.5)
+        saved = MMSeparateDistributedDataParallel(trained).module.state_dict()  # as the Runner
+        assert 'generator.module.0.weight' in saved
+        expected = checkpoint_module.get_state_dict(trained)
+        for target in (MMSeparateDistributedDataParallel(gan()), gan()):
+            checkpoint_module._load_checkpoint_to_model(target, dict(state_dict=saved))
+            loaded = checkpoint_module.get_state_dict(target)
+            assert loaded.keys() == expected.keys()
+            assert all(torch.equal(loaded[k], expected[k]) for k in expected)
+        monkeypatch.setattr(checkpoint_module, 'load_state_dict',
+                            checkpoint_module.load_state_dict.__wrapped__)
+        upstream = gan()
+        checkpoint_module._load_checkpoint_to_model(upstream, dict(state_dict=saved))
+        assert not torch.equal(upstream.discriminator.weight, expected['discriminator.weight'])
+    finally:
+        dist.destroy_process_group()
+
+
+def test_unwrapped_key_touches_only_keys_the_model_lacks():
+    from mmagic_asgan.compat import unwrapped_key
+    known = {'generator.0.weight', 'generator', 'generator.0', 'head.module.bias'}
+    assert unwrapped_key('generator.module.0.weight', known) == 'generator.0.weight'
+    assert unwrapped_key('generator.module.0', known) == 'generator.0'  # a metadata prefix
+    assert unwrapped_key('head.module.bias', known) == 'head.module.bias'  # a real submodule
+    assert unwrapped_key('other.module.0.weight', known) == 'other.module.0.weight'

@@ -89,16 +89,14 @@ def test_one_rank_with_non_finite_attack_gradients_no_hang_same_weights(tmp_path
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    'found 2026-12-02: under 2-process DDP (gloo, CPU) a resumed run diverges from the '
-    'uninterrupted one at its first iteration (loss_disc_real differs, so the real batch or '
-    "D's state does) although both runs' iteration-2 checkpoints are identical, with or "
-    'without AS-GAN; single-process resume is exact (tests/test_resume.py). Not yet fixed.'))
 @pytest.mark.parametrize('attack', [None, 'free'])
 def test_resume_under_ddp_is_exact_for_every_rank(tmp_path, image_folder, attack):
     """4 iterations straight against 2 + resume to 4, two processes, the free attack
-    (each rank's own perturbation) and RandomStateHook (each rank's generators):
-    every rank ends where the uninterrupted run's does."""
+    (each rank's own perturbation) and RandomStateHook (each rank's generators and
+    BatchNorm statistics): every rank ends where the uninterrupted run's does,
+    parameters and buffers. (Before compat.fix_loading_checkpoints_of_distributed_runs the
+    resumed run restarted from
+    initial weights: MMEngine could not read its own DDP checkpoints.)"""
     body = (as_config_body(epsilon=0.05, attack=attack, mode='replace', log_interval=100)
             if attack else TWO_LINES_NO_HOOK)
     _, full0, full1 = _train_two_ranks(tmp_path, image_folder, body, 4, iters=4,

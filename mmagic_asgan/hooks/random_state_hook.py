@@ -1,13 +1,16 @@
-"""``RandomStateHook``: checkpoints the random generators so resume is exact."""
+"""``RandomStateHook``: checkpoints what each rank holds alone (its random generators;
+under DDP its own buffers) so resume is exact on every rank."""
 import random
 from typing import List, Optional
 
 import numpy as np
 import torch
+from mmengine.dist import is_distributed
 from mmengine.hooks import Hook
 
 from mmagic.registry import HOOKS
 
+from ..module_state import unwrap
 from .rank_states import RankStates, this_ranks
 
 
@@ -48,28 +51,54 @@ class RandomStateHook(Hook):
     which the CheckpointHook saves (:class:`~.rank_states.RankStates`), so a
     best checkpoint saved after validation carries none. Resuming with another
     world size skips the restore with a warning.
+
+    Under DDP each rank's buffers are kept too (``rank_buffers``): MMEngine's
+    checkpoint holds rank 0's model, but without ``broadcast_buffers`` every rank's
+    BatchNorm statistics follow its own batches (and they shape the samples that
+    rank draws in evaluation). They are restored with the generators, after
+    MMEngine has loaded rank 0's model.
     """
     priority = 'HIGHEST'
 
     def __init__(self) -> None:
         self._pending: Optional[List[dict]] = None
+        self._pending_buffers: Optional[List[dict]] = None
         self._states = RankStates(capture_random_state)
+        self._buffers: Optional[RankStates] = None
+
+    def before_train(self, runner) -> None:
+        model = unwrap(runner.model)
+        self._buffers = RankStates(lambda: {name: b.detach().cpu().clone()
+                                            for name, b in model.named_buffers()})
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         self._states.after_train_iter(runner)
+        if is_distributed():
+            self._buffers.after_train_iter(runner)
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         states = self._states.for_checkpoint(runner)
         if states is not None:
             checkpoint['random_state'] = states
+        buffers = self._buffers.for_checkpoint(runner) if is_distributed() else None
+        if buffers is not None:
+            checkpoint['rank_buffers'] = buffers
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         self._pending = checkpoint.get('random_state')
+        self._pending_buffers = checkpoint.get('rank_buffers')
 
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
-        if self._pending is None:
-            return
-        states, self._pending = self._pending, None
-        state = this_ranks(states, 'random states (RandomStateHook)')
-        if state is not None:
-            restore_random_state(state)
+        if self._pending is not None:
+            states, self._pending = self._pending, None
+            state = this_ranks(states, 'random states (RandomStateHook)')
+            if state is not None:
+                restore_random_state(state)
+        if self._pending_buffers is not None:
+            states, self._pending_buffers = self._pending_buffers, None
+            saved = this_ranks(states, 'buffers (RandomStateHook)')
+            if saved is not None:
+                with torch.no_grad():
+                    for name, buffer in unwrap(runner.model).named_buffers():
+                        if name in saved:
+                            buffer.copy_(saved[name])
