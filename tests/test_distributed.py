@@ -95,8 +95,8 @@ def test_resume_under_ddp_is_exact_for_every_rank(tmp_path, image_folder, attack
     (each rank's own perturbation) and RandomStateHook (each rank's generators and
     BatchNorm statistics): every rank ends where the uninterrupted run's does,
     parameters and buffers. (Before compat.fix_loading_checkpoints_of_distributed_runs the
-    resumed run restarted from
-    initial weights: MMEngine could not read its own DDP checkpoints.)"""
+    resumed run restarted from the initial weights: MMEngine could not read its own DDP
+    checkpoints.)"""
     body = (as_config_body(epsilon=0.05, attack=attack, mode='replace', log_interval=100)
             if attack else TWO_LINES_NO_HOOK)
     _, full0, full1 = _train_two_ranks(tmp_path, image_folder, body, 4, iters=4,

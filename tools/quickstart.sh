@@ -4,8 +4,8 @@
 # AS-GAN (same seed, one thread each, 3,000 iterations, FD-SmallCNN every 500), and ends with
 # one picture of both sample grids and both curves and a two-line summary.
 #
-#   bash tools/quickstart.sh          # ~10 minutes after set-up on 2 cores
-#   bash tools/quickstart.sh --fid    # and Inception FID-1k of both last checkpoints (~+6 min)
+#   bash tools/quickstart.sh          # 570 s after set-up on a 2-core machine, classifier included
+#   bash tools/quickstart.sh --fid    # and Inception FID-1k of both last checkpoints
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
