@@ -34,6 +34,7 @@ from torch import Tensor
 
 from mmagic.registry import HOOKS, MODELS
 
+from ..adaptive_strength import AdaptiveStrength
 from ..attacks import perturbation_norm
 from ..free_perturbation import FreePerturbation
 from ..gan_terms import DECISION_THRESHOLDS, GAN_TYPES, gan_type_of
@@ -79,6 +80,12 @@ class RealSampleAttackHook(DiscriminatorStepHook):
             (made on a leaf that requires grad) instead of a separate pass; the
             same batch statistics and spectral-norm sigma, one forward fewer.
             Defaults to True.
+        adaptive (dict, optional): an adaptive budget, ADA's controller
+            (:class:`~mmagic_asgan.adaptive_strength.AdaptiveStrength`: ``target``,
+            ``interval``, ``kimg``, ``initial``): this iteration's epsilon is
+            ``epsilon * schedule * p``, ``p`` in [0, 1] raised while D calls more
+            than ``target`` of the reals it trains on (net of signs) real, lowered
+            otherwise. Needs a loss with a real/fake threshold (not WGAN).
         **loss_fields: shorthand for fields of ``loss`` (``epsilon=8/255``,
             ``attack='pgd'`` ...); they override ``loss``.
 
@@ -97,6 +104,7 @@ class RealSampleAttackHook(DiscriminatorStepHook):
                  real_batch: str = 'auto',
                  input_range=None,
                  reuse_clean_call: bool = True,
+                 adaptive: Optional[dict] = None,
                  **loss_fields) -> None:
         super().__init__(real_batch, input_range)
         loss_cfg = dict(type='ASGANDiscriminatorLoss')
@@ -122,6 +130,9 @@ class RealSampleAttackHook(DiscriminatorStepHook):
         if not isinstance(reuse_clean_call, bool):
             raise ValueError('RealSampleAttackHook: reuse_clean_call must be a bool, '
                              f'got {reuse_clean_call!r}')
+        if adaptive is not None and not isinstance(adaptive, dict):
+            raise ValueError('RealSampleAttackHook: adaptive must be None or a dict (target, '
+                             f'interval, kimg, initial), got {adaptive!r}')
         self.interval = interval
         self.log_interval = log_interval
         self.reuse_clean_call = reuse_clean_call
@@ -130,10 +141,12 @@ class RealSampleAttackHook(DiscriminatorStepHook):
         self.nonfinite: Optional[Tensor] = None  # device counter, read only when logging
         self.free = (FreePerturbation(self.loss.norm, self.loss.random_start)
                      if self.loss.attack == 'free' else None)
+        self.adaptive = AdaptiveStrength(**adaptive) if adaptive is not None else None
         self.d_input_range: Optional[InputRange] = None
         self._telemetry = False
         self._warned_nonfinite = False
         self._free_states = RankStates(lambda: self.free.state_dict())
+        self._adaptive_states = RankStates(lambda: self.adaptive.state_dict())
         # one D step's scratch
         self._x_adv: Optional[Tensor] = None
         self._leaf: Optional[Tensor] = None
@@ -149,6 +162,11 @@ class RealSampleAttackHook(DiscriminatorStepHook):
                     f'gan_type to the one its disc_loss uses, one of {GAN_TYPES} (e.g. '
                     "dict(type='RealSampleAttackHook', gan_type='hinge', ...))")
             self.loss = self.loss.with_gan_type(gan_type)
+        if self.adaptive is not None and self.loss.resolved_gan_type().startswith('wgan'):
+            raise RuntimeError(
+                f'RealSampleAttackHook: adaptive needs a D loss with a real/fake threshold '
+                f'(vanilla, hinge, lsgan); {name} trains with '
+                f"gan_type={self.loss.resolved_gan_type()!r}, whose scores have no sign to count")
         self.d_input_range = InputRange(lower, upper)
         self.schedule.bind(runner.max_iters)
         if self.log_interval is None:
@@ -157,6 +175,7 @@ class RealSampleAttackHook(DiscriminatorStepHook):
         print_log(f'RealSampleAttackHook: AS-GAN on {name} ({self.loss.extra_repr()}, '
                   f'{self.schedule}, interval={self.interval}, attack pass: '
                   f"{'shared with D on the reals' if self._reuses_clean_call else 'separate'}, "
+                  f'{self.adaptive or "fixed budget"}, '
                   f'D input range {lower.tolist()}..{upper.tolist()})', logger='current')
 
     @property
@@ -169,6 +188,11 @@ class RealSampleAttackHook(DiscriminatorStepHook):
 
     def update_iteration_state(self, runner) -> None:
         self.epsilon_now = self.loss.epsilon * self.schedule(runner.iter)
+        if self.adaptive is not None:
+            if self.adaptive.due(runner.iter) and self.adaptive.adjust() is not None:
+                runner.message_hub.update_scalar('train/asgan_ada_rt', self.adaptive.last_rt)
+            self.epsilon_now *= self.adaptive.strength
+            runner.message_hub.update_scalar('train/asgan_ada_strength', self.adaptive.strength)
         self._telemetry = self.acts_at(runner.iter) and (runner.iter + 1) % self.log_interval == 0
         runner.message_hub.update_scalar('train/asgan_eps', self.epsilon_now)
 
@@ -188,6 +212,8 @@ class RealSampleAttackHook(DiscriminatorStepHook):
         return self._x_adv if self.loss.mode == 'replace' else None
 
     def extra_loss(self, call: RealCall, output) -> Dict[str, Tensor]:
+        if self.adaptive is not None:  # D's scores on the reals it trains on
+            self.adaptive.observe(output, DECISION_THRESHOLDS[self.loss.resolved_gan_type()])
         if self.loss.mode == 'replace':
             return {}
         if self._leaf is not None:
@@ -259,24 +285,32 @@ class RealSampleAttackHook(DiscriminatorStepHook):
             print_log(message, logger='current', level=30)
             warnings.warn(message)
 
-    # ``attack='free'`` carries its perturbation across D steps: checkpoint it
-    # (every rank's, as each rank perturbs its own batches) so resume is exact.
+    # ``attack='free'`` carries its perturbation across D steps, ``adaptive`` its
+    # strength and running sums: checkpoint them (every rank's, as each rank
+    # perturbs and scores its own batches) so resume is exact.
+    def _carried(self):
+        """(state object, its RankStates, checkpoint key, what) of each carried state."""
+        return [(obj, states, key, what) for obj, states, key, what in (
+            (self.free, self._free_states, 'asgan_free_perturbation', 'free perturbations'),
+            (self.adaptive, self._adaptive_states, 'asgan_adaptive_strength',
+             'adaptive strengths')) if obj is not None]
+
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
-        if self.free is not None:
-            self._free_states.after_train_iter(runner)
+        for _, states, _, _ in self._carried():
+            states.after_train_iter(runner)
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        states = self._free_states.for_checkpoint(runner) if self.free is not None else None
-        if states is not None:
-            checkpoint['asgan_free_perturbation'] = states
+        for _, states, key, _ in self._carried():
+            gathered = states.for_checkpoint(runner)
+            if gathered is not None:
+                checkpoint[key] = gathered
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        states = checkpoint.get('asgan_free_perturbation')
-        if self.free is None or states is None:
-            return
-        state = this_ranks(states, 'free perturbations (RealSampleAttackHook)')
-        if state is not None:
-            self.free.load_state_dict(state)
+        for obj, _, key, what in self._carried():
+            if checkpoint.get(key) is not None:
+                state = this_ranks(checkpoint[key], f'{what} (RealSampleAttackHook)')
+                if state is not None:
+                    obj.load_state_dict(state)
 
     def after_train(self, runner) -> None:
         count = int(self.nonfinite) if self.nonfinite is not None else 0

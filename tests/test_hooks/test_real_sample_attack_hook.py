@@ -182,10 +182,44 @@ def test_unknown_loss_needs_gan_type():
     (dict(interval=0), 'interval must be'), (dict(log_interval=0), 'log_interval must be'),
     (dict(interval=2, mode='replace'), "interval must be 1 with mode='replace'"),
     (dict(reuse_clean_call=1), 'reuse_clean_call must be'),
+    (dict(adaptive=0.6), 'adaptive must be None or a dict'),
+    (dict(adaptive=dict(target=2)), 'adaptive.target must be'),
     (dict(loss=dict(mode='both')), 'mode must be')])
 def test_bad_hook_config_fails_when_the_runner_builds_hooks(kwargs, message):
     with pytest.raises(ValueError, match=message):
         HOOKS.build(dict(type='RealSampleAttackHook', **kwargs))
+
+
+def test_adaptive_budget_follows_d_and_resumes_exactly(tmp_path, image_folder):
+    """ADA's controller on epsilon: the strength moves every 2 iterations by the
+    sign of r_t - target (here at 100 images per full swing), epsilon is the
+    configured budget times the strength, and the controller's state (mid-interval
+    sums included: the stop at 3 falls between adjustments) resumes exactly."""
+    adaptive = dict(target=0.6, interval=2, kimg=0.1, initial=0.5)
+    hook_args = dict(epsilon=0.05, adaptive=adaptive, log_interval=1)
+    full, full_cfg = _six_iterations_and_a_stop_at_three(tmp_path, image_folder, hook_args)
+    records = scalars(tmp_path / 'full')
+    strength = [r['asgan_ada_strength'] for r in records]
+    rts = [r.get('asgan_ada_rt') for r in records]
+    assert strength[:2] == [0.5, 0.5] and rts[:2] == [None, None]
+    for i in (2, 4):  # before iterations 2 and 4 (0-based): 2 steps x 4 reals = 8 images
+        step = 0.08 if rts[i] > 0.6 else -0.08 if rts[i] < 0.6 else 0.0
+        assert strength[i] == pytest.approx(min(1.0, max(0.0, strength[i - 1] + step)))
+    assert len(set(strength)) > 1  # it moved
+    assert all(r['asgan_eps'] == pytest.approx(0.05 * r['asgan_ada_strength']) for r in records)
+    saved = torch.load(checkpoint_path(tmp_path / 'resumed', 3), weights_only=False)
+    assert saved['asgan_adaptive_strength'][0]['count'] == 4  # iteration 2's reals, pending
+    resumed = train(full_cfg, tmp_path / 'resumed', '--resume')
+    assert hook_of(resumed).adaptive.strength == hook_of(full).adaptive.strength
+    assert_same_state(model_state(full), model_state(resumed))
+
+
+def test_adaptive_budget_needs_a_threshold():
+    from mmagic_asgan.hooks.real_sample_attack_hook import RealSampleAttackHook
+    hook = RealSampleAttackHook(adaptive=dict(), gan_type='wgan')
+    runner = SimpleNamespace(max_iters=10, hooks=[])
+    with pytest.raises(RuntimeError, match='adaptive needs a D loss with a real/fake threshold'):
+        hook.setup(runner, torch.nn.Linear(1, 1), torch.zeros(1), torch.ones(1))
 
 
 def _count_d_calls(monkeypatch):
