@@ -4,7 +4,9 @@
 # AS-GAN (same seed, one thread each, 3,000 iterations, FD-SmallCNN every 500), and ends with
 # one picture of both sample grids and both curves and a two-line summary.
 #
-#   bash tools/quickstart.sh          # 570 s after set-up on a 2-core machine, classifier included
+#   bash tools/quickstart.sh          # 717 s after set-up, first time, on this project's 2-core
+#                                     # machine (AMD EPYC): data and FD classifier 3 min, the two
+#                                     # runs 9 min; later runs skip the classifier
 #   bash tools/quickstart.sh --fid    # and Inception FID-1k of both last checkpoints
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
