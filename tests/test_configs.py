@@ -126,6 +126,24 @@ def test_two_lines_turn_on_asgan(name, tmp_path, image_folder, labelled_image_fo
     assert hook.loss.gan_type == EXPECTED_GAN_TYPE[name]  # 'auto' read the model's D loss
 
 
+STUDY_CONFIGS = sorted(p.name for p in (OURS / 'cifar').glob('*.py'))
+
+
+@pytest.mark.parametrize('name', STUDY_CONFIGS)
+def test_cifar_study_configs_train_with_their_own_pipeline(name, tmp_path, image_folder):
+    """The CIFAR-10 study's configs (configs/asgan/cifar/), as the study runs them with
+    AS-GAN on (their data pipeline, flips included, and hooks), for 2 iterations on a
+    tiny colour folder instead of the CIFAR-10 split; the study's widths included."""
+    overrides = tiny_overrides(image_folder, 32)
+    overrides['train_dataloader'] = dict(dataset=dict(data_root=str(image_folder)))
+    body = as_config_body(attack='fgsm', epsilon=2 / 255, objective='score', log_interval=1)
+    cfg = write_config(tmp_path / name, str(OURS / 'cifar' / name), body, overrides)
+    train(cfg, tmp_path / 'work')
+    records = scalars(tmp_path / 'work')
+    assert len(records) == 2 and all(r['asgan_pert_norm'] > 0 for r in records)
+    assert Config.fromfile(str(cfg)).train_dataloader.dataset.pipeline[1]['type'] == 'Flip'
+
+
 @pytest.mark.parametrize('name', list(GROWING))
 def test_two_lines_on_progressive_growing_gans(name, tmp_path, image_folder):
     base, top, scales = GROWING[name]

@@ -37,6 +37,18 @@ regimes = dict(
         'train_cfg.max_iters=10000', 'train_cfg.val_begin=2000', 'train_cfg.val_interval=2000']),
 )
 regimes['dcgan'] = dict(config=_dcgan_wide)
+# The SNGAN cell's pilot (seed 0; run after the DCGAN cell's held-out phase): SNGAN's standard
+# CNN at two widths of about the DCGAN cell's cost per run (~30 min of one core): G 256 / D 16
+# for 10,000 iterations (0.31 s/iter, as the DCGAN cell's, with the machine shared) and G 128 /
+# D 16 for 15,000 (0.20 s/iter shared). Pick (fixed before either run): the lower FID-2k of
+# the last checkpoint among those <= 90; if neither reaches 90, the lower one, and README says
+# beside every SNGAN number that it is an early-training comparison.
+_sngan = 'configs/asgan/cifar/sngan-cnn-small_1xb32-10kiters_cifar10-32x32.py'
+regimes['sngan_g256d16_10k'] = dict(config=_sngan, cfg_options=[
+    'train_cfg.val_begin=4000', 'train_cfg.val_interval=2000'])
+regimes['sngan_g128d16_15k'] = dict(config=_sngan, cfg_options=[
+    'model.generator.base_channels=128', 'train_cfg.max_iters=15000',
+    'train_cfg.val_begin=6000', 'train_cfg.val_interval=3000'])
 
 
 def _as(epsilon: int, mode: str = 'mix') -> dict:
@@ -61,6 +73,8 @@ variants = {
 _dev = ['baseline', 'AS-FGSM-mix-e2', 'R1-g0.1', 'AS-FGSM-mix-e1', 'AS-FGSM-mix-e4',
         'AS-FGSM-replace-e2', 'R1-g0.01', 'R1-g1']
 phases = dict(
-    pilot=dict(seeds=[0], runs=dict(dcgan_small_20k=['baseline'], dcgan_wide_10k=['baseline'])),
+    pilot=dict(seeds=[0], runs=dict(dcgan_small_20k=['baseline'], dcgan_wide_10k=['baseline'],
+                                    sngan_g256d16_10k=['baseline'],
+                                    sngan_g128d16_15k=['baseline'])),
     dev=dict(seeds=[0, 1], runs=dict(dcgan=_dev)),
 )
