@@ -24,6 +24,7 @@ FAMILIES = {
     'sngan-cnn (GGAN model)': 'asgan-fgsm_sngan-cnn_hinge-1xb64-100kiters_cifar10-32x32.py',
     'sngan (ResNet, 5 D steps)':
     'asgan-fgsm_sngan-uncond_hinge-ndisc5-1xb64-500kiters_cifar10-32x32.py',
+    'dcgan (CIFAR study, flip, no workers)': 'cifar/dcgan-wide_1xb32-10kiters_cifar10-32x32.py',
 }
 
 

@@ -122,7 +122,9 @@ class _Features(nn.Module):
             raise FileNotFoundError(f'FD classifier {path} not found: train it with '
                                     'tools/train_fd_classifier.py')
         state = torch.load(path, map_location='cpu', weights_only=False)
-        self.net = SmallCNN(state['in_channels'], len(state['classes']))
+        with torch.random.fork_rng(devices=[]):  # its initialisation, overwritten below,
+            # must not draw from the generators the GAN's own initialisation draws next
+            self.net = SmallCNN(state['in_channels'], len(state['classes']))
         self.net.load_state_dict(state['state_dict'])
         self.net.eval().requires_grad_(False)
         self.in_channels = state['in_channels']
