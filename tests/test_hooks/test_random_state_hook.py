@@ -4,7 +4,15 @@ import random
 import numpy as np
 import torch
 
-from helpers import SMALL_DCGAN, assert_same_state, model_state, tiny_overrides, train, write_config
+from helpers import (
+    SMALL_DCGAN,
+    assert_same_state,
+    model_state,
+    scalars,
+    tiny_overrides,
+    train,
+    write_config,
+)
 from mmagic_asgan.hooks.random_state_hook import capture_random_state, restore_random_state
 
 
@@ -59,8 +67,7 @@ def test_evaluating_does_not_change_what_training_draws(tmp_path, image_folder, 
             f'{k} = {overrides[k]!r}' for k in ('val_cfg', 'val_dataloader', 'val_evaluator'))
             + "\ntrain_cfg = dict(max_iters=4, val_interval=2)\n")
         evaluated = train(cfg, tmp_path / f'v_{tag}')
-        assert any('FD-4/fd' in line for line in (tmp_path / f'v_{tag}').glob('*/vis_data/'
-                   'scalars.json').__next__().read_text().splitlines())
+        assert any('FD-4/fd' in r for r in scalars(tmp_path / f'v_{tag}'))  # it evaluated
         results[tag] = (model_state(plain), model_state(evaluated))
     assert_same_state(*results['hook'])
     plain, evaluated = results['nohook']
