@@ -3,18 +3,22 @@
 Every number comes from a run this module launched (its command is recorded) or
 from a results file it wrote; nothing is typed in.
 """
+import argparse
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
-from .run_logs import metric_keys, probe_keys, read_scalars, series
+from mmengine.config import Config, DictAction
+
+from .run_logs import EVALUATIONS, metric_keys, probe_keys, read_scalars, series
 
 # Runs tools/train.py in this interpreter and reports the process's peak RSS.
 _CHILD = ('import resource, runpy, sys\n'
@@ -111,17 +115,90 @@ def evaluate_last_checkpoint(result: RunResult, test_py: Path, cfg_options: List
     (``returncode`` too, if the evaluation fails)."""
     work_dir = Path(result.work_dir)
     checkpoint = (work_dir / 'last_checkpoint').read_text().strip()
-    out = work_dir / 'test_metrics.json'
-    result.test_command = [sys.executable, str(test_py), result.config, checkpoint,
-                           '--work-dir', str(work_dir / 'test'), '--out', str(out),
-                           '--cfg-options', f'randomness.seed={result.seed}', *cfg_options]
-    proc = _run_logged(result.test_command, work_dir / 'benchmark_test_stdout.log',
-                       result.threads)
-    if proc.returncode:
-        result.returncode = proc.returncode
+    returncode, result.test_command, metrics = _test(result, test_py, cfg_options, checkpoint,
+                                                     work_dir / 'test_metrics.json', 'test')
+    if returncode:
+        result.returncode = returncode
         return
-    result.test_metrics = {k: float(v) for k, v in json.loads(out.read_text()).items()
-                           if isinstance(v, (int, float))}
+    result.test_metrics = metrics
+
+
+def _test(result: RunResult, test_py: Path, cfg_options: List[str], checkpoint: str, out: Path,
+          name: str) -> Tuple[int, List[str], Dict[str, float]]:
+    """tools/test.py on ``checkpoint`` (the run's seed and options): its return
+    code, command and numeric metrics (written to ``out``)."""
+    work_dir = Path(result.work_dir)
+    command = [sys.executable, str(test_py), result.config, checkpoint,
+               '--work-dir', str(work_dir / name), '--out', str(out),
+               '--cfg-options', f'randomness.seed={result.seed}', *cfg_options]
+    proc = _run_logged(command, work_dir / f'benchmark_{name}_stdout.log', result.threads)
+    if proc.returncode:
+        return proc.returncode, command, {}
+    return 0, command, {k: float(v) for k, v in json.loads(out.read_text()).items()
+                        if isinstance(v, (int, float))}
+
+
+def evaluation_due(config: str, cfg_options: List[str], iteration: int) -> bool:
+    """Whether MMEngine's ``IterBasedTrainLoop`` evaluates after ``iteration``
+    under ``config`` with ``cfg_options`` (``train_cfg.val_begin``, ``val_interval``
+    and the last iteration; never without a ``val_evaluator``)."""
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        parser = argparse.ArgumentParser()
+        parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+        cfg.merge_from_dict(parser.parse_args(['--cfg-options', *cfg_options]).cfg_options)
+    train_cfg = cfg.get('train_cfg') or {}
+    if not cfg.get('val_evaluator') or 'max_iters' not in train_cfg:
+        return False
+    return iteration >= train_cfg.get('val_begin', 1) and (
+        iteration % train_cfg.get('val_interval', 1000) == 0 or
+        iteration == train_cfg['max_iters'])
+
+
+def evaluate_interrupted_evaluation(result: RunResult, test_py: Path,
+                                    cfg_options: List[str]) -> Optional[int]:
+    """Before a cut-off run resumes: if it was cut off during the evaluation
+    that follows its last checkpoint, evaluates that checkpoint now.
+
+    MMEngine saves the checkpoint, then evaluates; a resumed run starts after
+    the checkpoint's iteration and never repeats that evaluation, and with
+    ``max_keep_ckpts=1`` the checkpoint is gone once the run saves the next one.
+
+    Returns:
+        The iteration evaluated, or None when there was nothing to do.
+    """
+    checkpoint = (Path(result.work_dir) / 'last_checkpoint').read_text().strip()
+    iteration = int(re.search(r'iter_(\d+)\.pth$', checkpoint).group(1))
+    evaluated = {int(r['step']) for r in read_scalars(Path(result.work_dir))
+                 if 'iter' not in r and 'step' in r}  # val records carry no 'iter'
+    if iteration in evaluated or not evaluation_due(result.config, cfg_options, iteration):
+        return None
+    evaluate_checkpoint(result, test_py, cfg_options, checkpoint, iteration)
+    return iteration
+
+
+def evaluate_checkpoint(result: RunResult, test_py: Path, cfg_options: List[str],
+                        checkpoint: str, iteration: int) -> Path:
+    """tools/test.py on one of the run's checkpoints (the config's
+    ``test_evaluator``, the run's seed and options), recorded as the run's
+    evaluation at ``iteration``: ``<work_dir>/evaluations/iter_<N>.json``, with
+    the command (:func:`run_logs.read_scalars` reads it as a val record).
+
+    Raises:
+        RuntimeError: tools/test.py failed (a cut-off run should not resume without it).
+    """
+    work_dir = Path(result.work_dir)
+    out = work_dir / EVALUATIONS / f'iter_{iteration}.json'
+    out.parent.mkdir(exist_ok=True)
+    written = out.with_name(f'test_{out.name}')  # --out's suffix names the format: .json
+    returncode, command, metrics = _test(result, test_py, cfg_options, checkpoint, written,
+                                         'evaluation')
+    if returncode:
+        raise RuntimeError(f'evaluating {checkpoint} failed ({returncode}): see '
+                           f'{work_dir / "benchmark_evaluation_stdout.log"}')
+    out.write_text(json.dumps(dict(step=iteration, metrics=metrics, command=command), indent=1))
+    written.unlink()
+    return out
 
 
 def collect(result: RunResult) -> None:

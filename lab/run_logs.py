@@ -5,6 +5,8 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
+EVALUATIONS = 'evaluations'  # <work_dir>/evaluations/iter_<N>.json: checkpoints evaluated later
+
 
 def find_scalar_logs(work_dir: Path) -> List[Path]:
     """All ``scalars.json`` of a work dir, oldest run first."""
@@ -13,12 +15,16 @@ def find_scalar_logs(work_dir: Path) -> List[Path]:
 
 def read_scalars(work_dir: Path) -> List[dict]:
     """The records of every run in ``work_dir`` (a resumed run continues the
-    earlier one); later records for the same step and key win."""
+    earlier one); later records for the same step and key win. Evaluations of
+    a checkpoint made after the run was cut off during it
+    (``<work_dir>/evaluations/iter_<N>.json``) come first, as val records."""
     files = find_scalar_logs(work_dir)
     if not files:
         raise FileNotFoundError(f'no */vis_data/scalars.json under {work_dir}: not an MMEngine '
                                 'work dir, or the run logged nothing yet')
-    records = []
+    records = [dict(step=e['step'], **e['metrics']) for e in
+               (json.loads(f.read_text()) for f in
+                sorted(Path(work_dir).glob(f'{EVALUATIONS}/iter_*.json')))]
     for f in files:
         records += [json.loads(line) for line in f.read_text().splitlines() if line.strip()]
     return records

@@ -26,8 +26,9 @@ the regime's config, plus the variant), so every run is an ordinary
 ``<out>/results.json`` as they finish; running a phase again skips the runs
 already there, so a study that outlasts a session continues where it stopped: a run
 that was interrupted resumes from the last checkpoint in its work dir (``tools/train.py
---resume``; its ``wall_s`` then counts the last attempt only), or starts again from scratch,
-its old work dir removed, when it saved none. A
+--resume``; its ``wall_s`` then counts the last attempt only; a run cut off during the
+evaluation that follows a checkpoint has that checkpoint evaluated first, as MMEngine would
+not repeat it), or starts again from scratch, its old work dir removed, when it saved none. A
 test metric asked of runs already recorded (``test_metric_seeds`` widened
 later) is scored on their last checkpoints, without training them again.
 """
@@ -186,14 +187,20 @@ def run_phase(spec: Config, phase: str, jobs: Optional[int] = None,
         print(f'[study] start {phase} {label} seed {seed}', flush=True)
         test_py = root / 'tools' / 'test.py' if wants_test(regime, variant, seed) else None
         work_dir = work_root / phase / regime / variant / f'seed{seed}'
+        config = str(config.relative_to(root) if config.is_relative_to(root) else config)
         resume = (work_dir / 'last_checkpoint').is_file()
         if resume:
             print(f'[study] resume {phase} {label} seed {seed} from '
                   f"{(work_dir / 'last_checkpoint').read_text().strip()}", flush=True)
+            cut = bm.RunResult(label, config, seed, str(work_dir), [], 0, 0.0, threads=threads)
+            evaluated = bm.evaluate_interrupted_evaluation(
+                cut, root / 'tools' / 'test.py', list(spec.regimes[regime].get('cfg_options', [])))
+            if evaluated is not None:
+                print(f'[study] evaluated iteration {evaluated} (cut off during its evaluation)',
+                      flush=True)
         else:
             shutil.rmtree(work_dir, ignore_errors=True)  # logs of an attempt with no checkpoint
-        r = bm.run_one(label, str(config.relative_to(root) if config.is_relative_to(root)
-                                  else config), seed, work_dir,
+        r = bm.run_one(label, config, seed, work_dir,
                        root / 'tools' / 'train.py',
                        list(spec.regimes[regime].get('cfg_options', [])), test_py, threads,
                        resume=resume)

@@ -114,6 +114,43 @@ def test_study_runs_resumes_and_reports(tmp_path, image_folder, fd_classifier):
     assert both.shape[1] == 2 * 506 and one.shape[1] == 506
 
 
+
+def test_a_run_cut_off_during_an_evaluation_gets_it_before_resuming(tmp_path, image_folder,
+                                                                     fd_classifier):
+    """MMEngine saves a checkpoint, then evaluates; a run cut off in between and
+    resumed would never evaluate that iteration (and, keeping one checkpoint, lose
+    it at the next save): the study evaluates it before the run continues."""
+    from lab import benchmark as bm
+    spec_path = _spec(tmp_path, image_folder, fd_classifier)
+    text = spec_path.read_text().replace(  # evaluate after every iteration
+        "regimes = dict(plain=dict(config=", "regimes = dict(plain=dict(cfg_options=["
+        "'train_cfg.val_interval=1'], config=")
+    spec_path.write_text(text.replace("runs=dict(plain=['baseline', 'R1'], fast=['baseline'])",
+                                      "runs=dict(plain=['R1'])").replace('seeds=[0, 1]',
+                                                                          'seeds=[1]'))
+    spec = study.load_spec(str(spec_path))
+    assert study.plan(spec, 'dev') == [('plain', 'R1', 1)]
+    work = tmp_path / 'runs'
+    cut = work / 'dev' / 'plain' / 'R1' / 'seed1'
+    config = str(study.variant_config(spec, 'plain', 'R1', work / 'configs'))
+    # the checkpoint at iteration 1 saved, its evaluation never made (val_begin after it)
+    cut_off = bm.run_one('x', config, 1, cut, study.repo_root() / 'tools' / 'train.py',
+                         ['train_cfg.max_iters=1', 'train_cfg.val_begin=2'], threads=1)
+    assert cut_off.returncode == 0 and cut_off.metrics == {}
+    assert bm.evaluation_due(config, ['train_cfg.val_interval=1'], 1)
+    assert not bm.evaluation_due(config, [], 1)  # the regime's own schedule: iteration 2 only
+    resumed, = study.run_phase(spec, 'dev', work_root=work)
+    assert '--resume' in resumed.command
+    assert sorted(resumed.metrics['FD-4/fd']) == [1, 2]
+    record = json.loads((cut / 'evaluations' / 'iter_1.json').read_text())
+    assert record['metrics']['FD-4/fd'] == resumed.metrics['FD-4/fd'][1]
+    assert record['command'][3].endswith('iter_1.pth') and len(list(cut.glob('evaluations/*'))) == 1
+    # a finished run (its last checkpoint evaluated): nothing to do
+    cut_again = bm.RunResult('x', config, 1, str(cut), [], 0, 0.0)
+    assert bm.evaluate_interrupted_evaluation(cut_again, study.repo_root() / 'tools' / 'test.py',
+                                              ['train_cfg.val_interval=1']) is None
+
+
 def _run(values: dict):
     from lab.benchmark import RunResult
     return RunResult('x', 'c.py', 0, 'w', [], 0, 1.0, metrics={'FD/fd': values})
