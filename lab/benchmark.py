@@ -18,7 +18,7 @@ from typing import Dict, List, Optional, Tuple
 
 from mmengine.config import Config, DictAction
 
-from .run_logs import EVALUATIONS, metric_keys, probe_keys, read_scalars, series
+from .run_logs import EVALUATIONS, metric_keys, probe_keys, read_evaluations, read_scalars, series
 
 # Runs tools/train.py in this interpreter and reports the process's peak RSS.
 _CHILD = ('import resource, runpy, sys\n'
@@ -47,6 +47,8 @@ class RunResult:
     machine: Optional[str] = None
     test_command: Optional[List[str]] = None
     test_metrics: Dict[str, float] = field(default_factory=dict)
+    # iteration -> tools/test.py command of a checkpoint evaluated after a cut
+    evaluation_commands: Dict[int, List[str]] = field(default_factory=dict)
     phase: Optional[str] = None
     regime: Optional[str] = None
     variant: Optional[str] = None
@@ -204,6 +206,8 @@ def evaluate_checkpoint(result: RunResult, test_py: Path, cfg_options: List[str]
 def collect(result: RunResult) -> None:
     """Metric series, median seconds per iteration and GPU memory from the logs."""
     records = read_scalars(Path(result.work_dir))
+    result.evaluation_commands = {e['step']: e['command']
+                                  for e in read_evaluations(Path(result.work_dir))}
     result.metrics = {k: series(records, k) for k in metric_keys(records, '/fid') +
                       metric_keys(records, '/fd') + probe_keys(records)}
     times = [r['time'] for r in records if 'time' in r and 'iter' in r]
@@ -325,6 +329,7 @@ def load(path: Path) -> List[RunResult]:
     runs = [RunResult(**r) for r in json.loads(Path(path).read_text())]
     for r in runs:  # JSON turns the iteration keys of the series into strings
         r.metrics = {k: {int(i): v for i, v in s.items()} for k, s in r.metrics.items()}
+        r.evaluation_commands = {int(i): c for i, c in r.evaluation_commands.items()}
     return runs
 
 

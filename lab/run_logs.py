@@ -22,12 +22,17 @@ def read_scalars(work_dir: Path) -> List[dict]:
     if not files:
         raise FileNotFoundError(f'no */vis_data/scalars.json under {work_dir}: not an MMEngine '
                                 'work dir, or the run logged nothing yet')
-    records = [dict(step=e['step'], **e['metrics']) for e in
-               (json.loads(f.read_text()) for f in
-                sorted(Path(work_dir).glob(f'{EVALUATIONS}/iter_*.json')))]
+    records = [dict(step=e['step'], **e['metrics']) for e in read_evaluations(work_dir)]
     for f in files:
         records += [json.loads(line) for line in f.read_text().splitlines() if line.strip()]
     return records
+
+
+def read_evaluations(work_dir: Path) -> List[dict]:
+    """Checkpoints evaluated after the run was cut off during their evaluation:
+    ``{'step', 'metrics', 'command'}`` from ``<work_dir>/evaluations/iter_<N>.json``."""
+    return [json.loads(f.read_text())
+            for f in sorted(Path(work_dir).glob(f'{EVALUATIONS}/iter_*.json'))]
 
 
 def series(records: List[dict], key: str) -> Dict[int, float]:

@@ -522,7 +522,10 @@ def report(spec: Config, phases: Optional[List[str]] = None) -> Dict[str, List[d
         (out / 'verdict.md').write_text(text)
         quote_verdict(spec, text)
     machines = ', '.join(sorted({r.machine or 'not recorded' for r in results}))
-    commands = '\n'.join(' '.join(['python', 'tools/train.py'] + r.command[4:]) for r in results)
+    commands = '\n'.join(
+        '\n'.join([' '.join(['python', 'tools/train.py'] + r.command[4:])] +
+                  [' '.join(['python', 'tools/test.py'] + c[2:])  # a checkpoint evaluated later
+                   for _, c in sorted(r.evaluation_commands.items())]) for r in results)
     (out / 'results.md').write_text(
         _generated_by(spec) + f'# Study `{spec.name}`\n\nMachine: {machines}. '
         f'Metric: {spec.metric} over training; '

@@ -145,6 +145,10 @@ def test_a_run_cut_off_during_an_evaluation_gets_it_before_resuming(tmp_path, im
     record = json.loads((cut / 'evaluations' / 'iter_1.json').read_text())
     assert record['metrics']['FD-4/fd'] == resumed.metrics['FD-4/fd'][1]
     assert record['command'][3].endswith('iter_1.pth') and len(list(cut.glob('evaluations/*'))) == 1
+    assert resumed.evaluation_commands == {1: record['command']}
+    study.report(spec)
+    md = (tmp_path / 'results' / 'results.md').read_text()
+    assert ' '.join(['python', 'tools/test.py', *record['command'][2:]]) in md
     # a finished run (its last checkpoint evaluated): nothing to do
     cut_again = bm.RunResult('x', config, 1, str(cut), [], 0, 0.0)
     assert bm.evaluate_interrupted_evaluation(cut_again, study.repo_root() / 'tools' / 'test.py',
