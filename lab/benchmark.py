@@ -170,7 +170,10 @@ def evaluate_interrupted_evaluation(result: RunResult, test_py: Path,
         The iteration evaluated, or None when there was nothing to do.
     """
     checkpoint = (Path(result.work_dir) / 'last_checkpoint').read_text().strip()
-    iteration = int(re.search(r'iter_(\d+)\.pth$', checkpoint).group(1))
+    match = re.search(r'iter_(\d+)\.pth$', checkpoint)
+    if not match:  # not an iteration-based run
+        return None
+    iteration = int(match.group(1))
     evaluated = {int(r['step']) for r in read_scalars(Path(result.work_dir))
                  if 'iter' not in r and 'step' in r}  # val records carry no 'iter'
     if iteration in evaluated or not evaluation_due(result.config, cfg_options, iteration):
