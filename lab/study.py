@@ -188,22 +188,21 @@ def run_phase(spec: Config, phase: str, jobs: Optional[int] = None,
         test_py = root / 'tools' / 'test.py' if wants_test(regime, variant, seed) else None
         work_dir = work_root / phase / regime / variant / f'seed{seed}'
         config = str(config.relative_to(root) if config.is_relative_to(root) else config)
+        cfg_options = list(spec.regimes[regime].get('cfg_options', []))
         resume = (work_dir / 'last_checkpoint').is_file()
         if resume:
             print(f'[study] resume {phase} {label} seed {seed} from '
                   f"{(work_dir / 'last_checkpoint').read_text().strip()}", flush=True)
             cut = bm.RunResult(label, config, seed, str(work_dir), [], 0, 0.0, threads=threads)
-            evaluated = bm.evaluate_interrupted_evaluation(
-                cut, root / 'tools' / 'test.py', list(spec.regimes[regime].get('cfg_options', [])))
+            evaluated = bm.evaluate_interrupted_evaluation(cut, root / 'tools' / 'test.py',
+                                                           cfg_options)
             if evaluated is not None:
                 print(f'[study] evaluated iteration {evaluated} (cut off during its evaluation)',
                       flush=True)
         else:
             shutil.rmtree(work_dir, ignore_errors=True)  # logs of an attempt with no checkpoint
-        r = bm.run_one(label, config, seed, work_dir,
-                       root / 'tools' / 'train.py',
-                       list(spec.regimes[regime].get('cfg_options', [])), test_py, threads,
-                       resume=resume)
+        r = bm.run_one(label, config, seed, work_dir, root / 'tools' / 'train.py', cfg_options,
+                       test_py, threads, resume=resume)
         r.phase, r.regime, r.variant = phase, regime, variant
         status = f'FAILED ({r.returncode}): see {r.work_dir}' if r.returncode else 'done'
         print(f'[study] {status} {phase} {label} seed {seed} ({r.wall_s:.0f} s)', flush=True)
