@@ -277,35 +277,36 @@ def main(argv: Optional[List[str]] = None) -> dict:
     summary: Dict[str, object] = dict(device=args.device, started=time.strftime('%FT%TZ'))
     summary['imports'] = import_check(args.device)
     _append(cells_file, dict(kind='imports', **summary['imports']))
-    work = Path(tempfile.mkdtemp(prefix='gpu_check_'))
-    data = write_images(work / 'data', num=64)
-    cells, stopped = [], None
-    for model in args.models:
-        for precision in precisions:
-            for variant in args.variants:
-                if time.time() - start > args.max_seconds:
-                    stopped = stopped or f'{model}/{precision}/{variant}'
-                    continue
-                try:
-                    cell = run_cell(model, precision, variant, data, iters, batch, work,
-                                    args.device)
-                except Exception as e:  # a broken cell is a result, not the end
-                    cell = dict(model=model, precision=precision, variant=variant, ok=False,
-                                error=f'{type(e).__name__}: {e}'[:500],
-                                traceback=traceback.format_exc()[-1500:])
-                cells.append(cell)
-                _append(cells_file, dict(kind='cell', **cell))
-    costs = {}
-    for model in args.models:
-        if time.time() - start > args.max_seconds:
-            stopped = stopped or f'cost/{model}'
-            continue
-        try:
-            costs[model] = measure_cost(model, args.variants, data, work, 2 if args.tiny
-                                        else args.cost_repeats, batch)
-        except Exception as e:
-            costs[model] = dict(error=f'{type(e).__name__}: {e}'[:500])
-        _append(cells_file, dict(kind='cost', model=model, **costs[model]))
+    with tempfile.TemporaryDirectory(prefix='gpu_check_') as tmp:  # the cells' runs: removed
+        work = Path(tmp)
+        data = write_images(work / 'data', num=64)
+        cells, stopped = [], None
+        for model in args.models:
+            for precision in precisions:
+                for variant in args.variants:
+                    if time.time() - start > args.max_seconds:
+                        stopped = stopped or f'{model}/{precision}/{variant}'
+                        continue
+                    try:
+                        cell = run_cell(model, precision, variant, data, iters, batch, work,
+                                        args.device)
+                    except Exception as e:  # a broken cell is a result, not the end
+                        cell = dict(model=model, precision=precision, variant=variant, ok=False,
+                                    error=f'{type(e).__name__}: {e}'[:500],
+                                    traceback=traceback.format_exc()[-1500:])
+                    cells.append(cell)
+                    _append(cells_file, dict(kind='cell', **cell))
+        costs = {}
+        for model in args.models:
+            if time.time() - start > args.max_seconds:
+                stopped = stopped or f'cost/{model}'
+                continue
+            try:
+                costs[model] = measure_cost(model, args.variants, data, work, 2 if args.tiny
+                                            else args.cost_repeats, batch)
+            except Exception as e:
+                costs[model] = dict(error=f'{type(e).__name__}: {e}'[:500])
+            _append(cells_file, dict(kind='cost', model=model, **costs[model]))
     summary.update(cells=len(cells), failed=[c for c in cells if not c.get('ok')],
                    cost=costs, stopped_at=stopped, seconds=round(time.time() - start, 1))
     (args.out / 'summary.json').write_text(json.dumps(summary, indent=1))
