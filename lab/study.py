@@ -285,6 +285,26 @@ def summarize_phase(spec: Config, results: List[bm.RunResult], phase: str) -> Li
     return rows
 
 
+def picks(spec: Config, rows: List[dict], phase: str) -> List[dict]:
+    """The phase's picks by the rule its spec fixed before the runs (``picks``: a
+    family name -> the prefix of its variants' names): per regime and family, the
+    variant with the lowest mean score. ``variant`` is None until every variant
+    of the family has a run on every seed of the phase (``runs`` / ``needed``)."""
+    seeds = len(spec.phases[phase].seeds)
+    out = []
+    for regime in spec.phases[phase].runs:
+        for family, prefix in spec.phases[phase].get('picks', {}).items():
+            cells = [r for r in rows if r['regime'] == regime and
+                     r['variant'].startswith(prefix)]
+            done = sum(min(r['n'], seeds) for r in cells)
+            best = (min(cells, key=lambda r: r['score']['mean'])
+                    if cells and done == seeds * len(cells) else None)
+            out.append(dict(regime=regime, family=family, runs=done, needed=seeds * len(cells),
+                            variant=best and best['variant'],
+                            score=best and best['score']['mean']))
+    return out
+
+
 def contrasts(spec: Config, results: List[bm.RunResult], phase: str) -> List[dict]:
     """The direct comparisons a spec names in ``verdict_contrasts`` (pairs of
     variants, e.g. AS against R1), in every regime of the phase that ran both:
@@ -366,6 +386,12 @@ def markdown(spec: Config, rows: List[dict], phase: str) -> str:
         if r['probe']:
             probe_lines.append(f"| {r['regime']} | {r['variant']} | " + ' | '.join(
                 _ms(r['probe'].get(k), 3) for k in PROBE_KEYS) + ' |')
+    chosen = [f"- {p['regime']}, {p['family']}: " + (
+        f"**{p['variant']}** (mean score {p['score']:.1f})" if p['variant'] else
+        f"not yet ({p['runs']} of {p['needed']} runs in)") for p in picks(spec, rows, phase)]
+    if chosen:
+        lines += ['', 'Picks by the rule fixed before the runs (per family, the lowest mean '
+                  'score over the phase\'s seeds):', ''] + chosen
     return (f'### Phase `{phase}` (seeds {spec.phases[phase].seeds})\n\n' + '\n'.join(lines) +
             '\n\nD at the end of training (`DiscriminatorProbeHook`, held-out reals and fixed '
             'fakes; mean +- std over seeds):\n\n' + '\n'.join(probe_lines) + '\n')

@@ -185,3 +185,27 @@ def test_every_comparison_of_a_verdict_is_holm_adjusted_and_worded():
     assert '- r, A vs baseline: lower (better) score, -3.0 [-5.0, -1.0], Holm p=0.040' in text
     assert '- r, B vs baseline: no detectable difference, -1.0 [-2.5, +0.5], Holm p=0.080' in text
     assert '- r, A vs B: no detectable difference, -2.0 [-3.0, -1.0], Holm p=0.060' in text
+
+
+def test_picks_follow_the_rule_and_wait_for_every_run():
+    """Per family, the variant with the lowest mean score, and no pick before every
+    variant of the family has a run on every seed of the phase."""
+    from mmengine.config import Config
+
+    from lab.benchmark import RunResult
+    spec = Config(dict(metric='FD/fd', phases=dict(dev=dict(
+        seeds=[0, 1], runs=dict(r=['baseline', 'AS-a', 'AS-b', 'R1-x', 'R1-y']),
+        picks=dict(AS='AS-', R1='R1-')))))
+    scores = {('AS-a', 0): 5.0, ('AS-a', 1): 7.0, ('AS-b', 0): 4.0, ('AS-b', 1): 9.0,
+              ('R1-x', 0): 3.0, ('R1-x', 1): 3.0, ('R1-y', 0): 2.0, ('baseline', 0): 6.0}
+    results = [RunResult(v, 'c.py', seed, 'w', [], 0, 1.0, metrics={'FD/fd': {'1': s}},
+                         phase='dev', regime='r', variant=v) for (v, seed), s in scores.items()]
+    rows = study.summarize_phase(spec, results, 'dev')
+    chosen = {p['family']: p for p in study.picks(spec, rows, 'dev')}
+    assert chosen['AS']['variant'] == 'AS-a'  # mean 6.0 against AS-b's 6.5 (AS-b won seed 0)
+    assert chosen['AS']['score'] == pytest.approx(6.0)
+    assert chosen['R1']['variant'] is None  # R1-y has one seed of two
+    assert (chosen['R1']['runs'], chosen['R1']['needed']) == (3, 4)
+    text = study.markdown(spec, rows, 'dev')
+    assert '- r, AS: **AS-a** (mean score 6.0)' in text
+    assert '- r, R1: not yet (3 of 4 runs in)' in text
