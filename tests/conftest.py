@@ -26,6 +26,16 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
 
 
+@pytest.fixture(autouse=True)
+def _own_run_instances():
+    """No test hands its runs' loggers and visualizers to a later test's run of
+    a config of the same name built in the same second (its folder is gone by
+    then: lab/run_instances.py)."""
+    from lab.run_instances import run_instances_dropped
+    with run_instances_dropped():
+        yield
+
+
 @pytest.fixture(scope='session')
 def image_folder(tmp_path_factory):
     """One class folder of 8 smooth random 32x32 colour PNGs."""

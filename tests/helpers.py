@@ -113,8 +113,12 @@ def load_tool(name: str):
 
 
 def train(config: Path, work_dir: Path, *extra: str):
-    """Runs ``tools/train.py CONFIG --work-dir WORK_DIR EXTRA...`` in this process."""
-    runner = load_tool('train').main([str(config), '--work-dir', str(work_dir), *extra])
+    """Runs ``tools/train.py CONFIG --work-dir WORK_DIR EXTRA...`` in this process
+    (its logger and visualizer are not handed to a later run of the same config:
+    lab/run_instances.py)."""
+    from lab.run_instances import run_instances_dropped
+    with run_instances_dropped():
+        runner = load_tool('train').main([str(config), '--work-dir', str(work_dir), *extra])
     _end_loader_workers(runner)
     return runner
 

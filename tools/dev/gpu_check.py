@@ -127,11 +127,14 @@ def run_cell(model: str, precision: str, variant: str, data: Path, iters: int, b
     """Trains one cell; returns what it measured and whether its checks held."""
     from mmengine.config import Config
     from mmengine.runner import Runner
+
+    from lab.run_instances import run_instances_dropped
     cfg = Config.fromfile(str(cell_config(model, variant, data, iters, batch, work)))
     cfg.work_dir = str(work / f'{model}_{precision}_{variant}')
     _amp(cfg, precision)
     start = time.time()
-    with warnings.catch_warnings(record=True) as caught:
+    # the cells of one model and variant share a config name: each gets its own logger
+    with warnings.catch_warnings(record=True) as caught, run_instances_dropped():
         warnings.simplefilter('always')
         runner = Runner.from_cfg(cfg)
         if device == 'cuda':
