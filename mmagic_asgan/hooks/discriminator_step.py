@@ -18,6 +18,12 @@ per-model way. During each D step it
    model hands its optimizer wrapper (:meth:`~DiscriminatorStepHook.extra_loss`),
    before the model's single update.
 
+A model takes one such hook, plus at most one *gradient penalty* hook
+(``gradient_penalty = True``: R1) beside it, in either order in
+``custom_hooks``: the penalty joins the other hook's D step, is computed from
+D's output on the input it trains on as real (the clean reals, or ``x_adv``
+where the attack replaces them) and is added to the same loss (AS + R1).
+
 A model whose real batch cannot be identified, or whose D step never calls D on
 it, is refused: at ``before_train`` where that is known from the class, else at
 its first D step, before any parameter is updated.
@@ -143,6 +149,8 @@ class _StepState:
         self.own_call = False
         self.terms: Dict[str, Tensor] = {}
         self.updated = False
+        self.hooks: list = []  # the hooks acting on this step: the owner and/or its penalty
+        self.leaf: Optional[Tensor] = None  # D's real-side input, for a gradient penalty
 
 
 class _StepOptimWrapper:
@@ -214,7 +222,8 @@ class DiscriminatorStepHook(Hook):
 
     Subclasses implement :meth:`replace_input`, :meth:`extra_loss` and, if
     needed, :meth:`after_d_step`, :meth:`acts_at`, :meth:`update_iteration_state`
-    and :meth:`setup`.
+    and :meth:`setup`; a gradient penalty (``gradient_penalty = True``)
+    implements :meth:`penalty` instead of the first two.
 
     Args:
         real_batch (str): where the model hands over the real batch, one of
@@ -226,6 +235,7 @@ class DiscriminatorStepHook(Hook):
     """
     priority = 'NORMAL'
     name = 'DiscriminatorStepHook'
+    gradient_penalty = False
 
     def __init__(self, real_batch: str = 'auto', input_range=None) -> None:
         if real_batch not in REAL_BATCH_SOURCES:
@@ -237,6 +247,7 @@ class DiscriminatorStepHook(Hook):
         self.model: Optional[nn.Module] = None
         self._step: Optional[_StepState] = None
         self._active = False
+        self._penalty: Optional['DiscriminatorStepHook'] = None  # joined this hook's D step
 
     # ---------------------------------------------------------- subclass API
     def setup(self, runner, model: nn.Module, lower: Tensor, upper: Tensor) -> None:
@@ -264,6 +275,12 @@ class DiscriminatorStepHook(Hook):
     def after_d_step(self, call: RealCall) -> None:
         """After the model's update (e.g. to read gradients left on inputs)."""
 
+    def penalty(self, output: Tensor, leaf: Tensor) -> Dict[str, Tensor]:
+        """A gradient penalty's terms (named ``loss_*``): ``output`` is D's
+        output (with graph) on ``leaf``, the input D trains on as real, a leaf
+        that requires grad."""
+        raise NotImplementedError(f'{self.name}: a gradient penalty implements penalty()')
+
     # ---------------------------------------------------------------- install
     def before_train(self, runner) -> None:
         model = unwrap(runner.model)
@@ -279,13 +296,22 @@ class DiscriminatorStepHook(Hook):
                 raise RuntimeError(f'{self.name}: {name} is not supported: '
                                    f'{UNSUPPORTED_MODELS[cls.__name__]}')
         owner = getattr(model, _INSTALLED, None)
-        if owner is not None and owner is not self:
-            raise RuntimeError(f'{self.name}: {name} already has {owner.name} on its D step; '
-                               'one D-step hook per model')
+        joins = owner is not None and owner is not self and owner._penalty is not self
+        if joins and (self.gradient_penalty == owner.gradient_penalty or
+                      owner._penalty is not None):
+            raise RuntimeError(f'{self.name}: {name} already has {owner.name} on its D step; a '
+                               'model takes one D-step hook and at most one gradient penalty '
+                               '(R1GradientPenaltyHook) beside it')
         lower, upper = resolve_input_range(model, self.input_range)
         self.model = model
         self.setup(runner, model, lower, upper)
-        if owner is None:
+        if joins and self.gradient_penalty:
+            owner._penalty = self
+        elif joins:  # the penalty came first: this hook runs the step, the penalty joins it
+            self._original, self._penalty = owner._original, owner
+            model.train_discriminator = self._train_discriminator
+            setattr(model, _INSTALLED, self)
+        elif owner is None:
             self._original = model.train_discriminator
             model.train_discriminator = self._train_discriminator
             setattr(model, _INSTALLED, self)
@@ -316,8 +342,14 @@ class DiscriminatorStepHook(Hook):
             return None
         if step.call is None:
             step.call = RealCall(module, args, kwargs, position)
-            with self.own_calls():
-                step.replacement = self.replace_input(step.call)
+            if self in step.hooks:
+                with self.own_calls():
+                    step.replacement = self.replace_input(step.call)
+            if any(hook.gradient_penalty for hook in step.hooks):
+                x = step.call.real if step.replacement is None else step.replacement
+                if not (x.is_leaf and x.requires_grad):  # else the attack's leaf, shared
+                    x = x.detach().requires_grad_(True)
+                step.replacement = step.leaf = x
             step.capture = True
         if step.replacement is None:
             return None
@@ -336,7 +368,9 @@ class DiscriminatorStepHook(Hook):
         step.updated = True
         self._require_real_call()
         with self.own_calls():
-            step.terms = self.extra_loss(step.call, step.output)
+            for hook in step.hooks:
+                step.terms.update(hook.penalty(step.output, step.leaf) if hook.gradient_penalty
+                                  else hook.extra_loss(step.call, step.output))
         for term in step.terms.values():
             loss = loss + term
         return loss
@@ -352,7 +386,8 @@ class DiscriminatorStepHook(Hook):
     def _train_discriminator(self, inputs, data_samples, optimizer_wrapper):
         """Replaces ``model.train_discriminator``; same parameter names, so both
         keyword (BaseGAN) and positional (StyleGAN2, PGGAN) calls work."""
-        if not self._active:
+        hooks = [hook for hook in (self, self._penalty) if hook is not None and hook._active]
+        if not hooks:
             return self._original(inputs=inputs, data_samples=data_samples,
                                   optimizer_wrapper=optimizer_wrapper)
         model = self.model
@@ -363,6 +398,7 @@ class DiscriminatorStepHook(Hook):
                                '4-d tensor in inputs, data_samples.gt_img, inputs["img"])')
         d_module = unwrap(model.discriminator)
         self._step = _StepState(real)
+        self._step.hooks = hooks
         handles = (d_module.register_forward_pre_hook(self._pre_forward, with_kwargs=True),
                    d_module.register_forward_hook(self._post_forward, with_kwargs=True))
         try:
@@ -374,8 +410,9 @@ class DiscriminatorStepHook(Hook):
                 raise RuntimeError(f'{self.name}: {type(model).__name__}.train_discriminator '
                                    'never called optimizer_wrapper.update_params/backward, so '
                                    "the hook's terms could not be added")
-            with self.own_calls():
-                self.after_d_step(self._step.call)
+            if self in hooks:
+                with self.own_calls():
+                    self.after_d_step(self._step.call)
             for name, term in self._step.terms.items():
                 term = term.detach()
                 log_vars[name] = term

@@ -6,14 +6,14 @@ reals; R1 (Mescheder et al. 2018) penalises ``gamma / 2 * ||grad_x D(x)||^2``
 there. It is switched on the same way as AS-GAN (``_base_`` plus two lines)
 and acts at the same place: D's own call on the real batch.
 """
-from typing import Dict, Optional
+from typing import Dict
 
 import torch
 from torch import Tensor
 
 from mmagic.registry import HOOKS
 
-from .discriminator_step import DiscriminatorStepHook, RealCall
+from .discriminator_step import DiscriminatorStepHook
 
 
 @HOOKS.register_module()
@@ -31,6 +31,11 @@ class R1GradientPenaltyHook(DiscriminatorStepHook):
     ``real_logits.sum()``), with no loss-scaler factor, so an fp16 D does not
     overflow (a 2^16 scale on D's output did). Logged as ``loss_r1``.
 
+    Beside ``RealSampleAttackHook`` (AS + R1; either order in ``custom_hooks``)
+    it joins that hook's D step: the penalty is taken where D is trained to say
+    "real": at the clean reals in ``mode='mix'`` (sharing the attack's input
+    gradient pass), at ``x_adv`` in ``mode='replace'``.
+
     Args:
         gamma (float): penalty weight, > 0.
         interval (int): lazy R1: apply the penalty every ``interval``-th D step
@@ -42,11 +47,15 @@ class R1GradientPenaltyHook(DiscriminatorStepHook):
             0 and 255; defaults to the data preprocessor's mean/std (only
             checked here: the penalty is taken in D's input units).
 
-    Example:
+    Examples:
         >>> custom_hooks = _base_.get('custom_hooks', []) + [
         ...     dict(type='R1GradientPenaltyHook', gamma=1.0)]
+        >>> custom_hooks = _base_.get('custom_hooks', []) + [  # AS + R1
+        ...     dict(type='RealSampleAttackHook', epsilon=1 / 255),
+        ...     dict(type='R1GradientPenaltyHook', gamma=0.1)]
     """
     name = 'R1GradientPenaltyHook'
+    gradient_penalty = True
 
     def __init__(self, gamma: float = 1.0, interval: int = 1, real_batch: str = 'auto',
                  input_range=None) -> None:
@@ -58,17 +67,11 @@ class R1GradientPenaltyHook(DiscriminatorStepHook):
                              f'got {interval!r}')
         self.gamma = float(gamma)
         self.interval = interval
-        self._leaf: Optional[Tensor] = None
 
     def acts_at(self, iteration: int) -> bool:
         return iteration % self.interval == 0
 
-    def replace_input(self, call: RealCall) -> Optional[Tensor]:
-        self._leaf = call.real.detach().requires_grad_(True)
-        return self._leaf
-
-    def extra_loss(self, call: RealCall, output) -> Dict[str, Tensor]:
-        grad, = torch.autograd.grad(output.float().sum(), self._leaf, create_graph=True)
-        self._leaf = None
+    def penalty(self, output: Tensor, leaf: Tensor) -> Dict[str, Tensor]:
+        grad, = torch.autograd.grad(output.float().sum(), leaf, create_graph=True)
         penalty = grad.float().pow(2).flatten(1).sum(1).mean()
         return {'loss_r1': (0.5 * self.gamma * self.interval) * penalty}

@@ -160,11 +160,72 @@ def test_a_model_that_never_calls_d_on_its_reals_is_refused_before_any_update(tm
     assert steps == []  # refused at the first D step, before its update
 
 
-def test_two_d_step_hooks_on_one_model_are_refused():
+def test_a_model_takes_one_d_step_hook_and_one_gradient_penalty():
     model = _small_dcgan()
-    HOOKS.build(dict(type='RealSampleAttackHook')).before_train(_fake_runner(model))
+    attack = HOOKS.build(dict(type='RealSampleAttackHook'))
+    attack.before_train(_fake_runner(model))
+    with pytest.raises(RuntimeError, match='already has RealSampleAttackHook on its D step; a '
+                       'model takes one D-step hook and at most one gradient penalty'):
+        HOOKS.build(dict(type='RealSampleAttackHook')).before_train(_fake_runner(model))
+    HOOKS.build(dict(type='R1GradientPenaltyHook')).before_train(_fake_runner(model))  # AS + R1
     with pytest.raises(RuntimeError, match='already has RealSampleAttackHook'):
         HOOKS.build(dict(type='R1GradientPenaltyHook')).before_train(_fake_runner(model))
+    assert model.train_discriminator == attack._train_discriminator
+    r1_only = _small_dcgan()
+    HOOKS.build(dict(type='R1GradientPenaltyHook')).before_train(_fake_runner(r1_only))
+    with pytest.raises(RuntimeError, match='already has R1GradientPenaltyHook'):
+        HOOKS.build(dict(type='R1GradientPenaltyHook')).before_train(_fake_runner(r1_only))
+
+
+def _d_step_grads(hooks: list, mode: str = 'mix'):
+    """D's parameter gradients and log of one D step of a fresh, seeded small DCGAN
+    with ``hooks`` (names, in ``custom_hooks`` order) acting on it."""
+    from mmengine.logging import MessageHub
+
+    from mmagic.structures import DataSample
+    torch.manual_seed(0)
+    model = _small_dcgan()
+    runner = SimpleNamespace(model=model, hooks=[], max_iters=10, iter=0,
+                             message_hub=MessageHub.get_instance('d_step_grads'))
+    configs = dict(AS=dict(type='RealSampleAttackHook', epsilon=0.1, mode=mode,
+                           log_interval=1000),
+                   R1=dict(type='R1GradientPenaltyHook', gamma=5.0))
+    built = [HOOKS.build(configs[name]) for name in hooks]
+    for hook in built:
+        hook.before_train(runner)
+    for hook in built:
+        hook.before_train_iter(runner, 0)
+    torch.manual_seed(1)
+    reals = DataSample(gt_img=torch.rand(4, 3, 16, 16) * 2 - 1)
+
+    class Backward:  # the optimizer wrapper: gradients only, no update
+        def update_params(self, loss):
+            loss.backward()
+
+    log = model.train_discriminator(inputs={}, data_samples=reals, optimizer_wrapper=Backward())
+    return [p.grad.clone() for p in model.discriminator.parameters()], log
+
+
+@pytest.mark.parametrize('mode', ['mix', 'replace'])
+def test_as_plus_r1_adds_both_terms_to_one_d_step(mode):
+    """AS + R1: the D step's gradient is the AS step's plus R1's penalty gradient
+    (each measured alone against the plain step), whichever hook is listed first;
+    in mix mode R1 is taken at the clean reals, in replace mode at x_adv."""
+    plain, _ = _d_step_grads([])
+    as_only, _ = _d_step_grads(['AS'], mode)
+    r1_only, r1_log = _d_step_grads(['R1'])
+    both, log = _d_step_grads(['AS', 'R1'], mode)
+    both_swapped, log_swapped = _d_step_grads(['R1', 'AS'], mode)
+    assert all(torch.equal(a, b) for a, b in zip(both, both_swapped))
+    assert {k: float(v) for k, v in log.items()} == {k: float(v) for k, v in log_swapped.items()}
+    assert 'loss_r1' in log and ('loss_asgan' in log) == (mode == 'mix')
+    if mode == 'mix':
+        torch.testing.assert_close(log['loss_r1'], r1_log['loss_r1'])
+        for g, a, r, p in zip(both, as_only, r1_only, plain):
+            torch.testing.assert_close(g, a + r - p, rtol=1e-4, atol=1e-6)
+    else:  # D trains on x_adv as real: the penalty is taken there, not at the clean reals
+        assert float(log['loss_r1']) != pytest.approx(float(r1_log['loss_r1']), rel=1e-3)
+        assert not all(torch.allclose(g, a) for g, a in zip(both, as_only))
 
 
 @pytest.mark.parametrize('model_type,reason', [('SinGAN', 'model.reals'),
@@ -197,13 +258,18 @@ def test_locate_and_find_the_real_batch():
         HOOKS.build(dict(type='RealSampleAttackHook', real_batch='gt'))
 
 
-def test_logged_loss_is_the_total_d_loss(tmp_path, image_folder):
+@pytest.mark.parametrize('r1', [False, True], ids=['AS', 'AS + R1'])
+def test_logged_loss_is_the_total_d_loss(tmp_path, image_folder, r1):
     overrides = tiny_overrides(image_folder, 32, iters=2, batch_size=4, grayscale=True)
-    cfg = write_config(tmp_path / 'mix.py', SMALL_DCGAN, as_config_body(epsilon=0.05), overrides)
+    body = as_config_body(epsilon=0.05)
+    if r1:  # the R1 hook beside the attack hook, as a user would add it
+        body += "custom_hooks += [dict(type='R1GradientPenaltyHook', gamma=1.0)]\n"
+    cfg = write_config(tmp_path / 'mix.py', SMALL_DCGAN, body, overrides)
     train(cfg, tmp_path / 'work')
     for r in scalars(tmp_path / 'work'):
-        total = r['loss_disc_fake'] + r['loss_disc_real'] + r['loss_asgan']
+        total = r['loss_disc_fake'] + r['loss_disc_real'] + r['loss_asgan'] + r.get('loss_r1', 0)
         assert r['loss'] == pytest.approx(total, rel=1e-5)
+        assert ('loss_r1' in r) == r1 and r.get('loss_r1', 1) > 0
 
 
 def test_r1_hook_penalty_and_log(tmp_path, image_folder):
@@ -215,16 +281,13 @@ def test_r1_hook_penalty_and_log(tmp_path, image_folder):
     d.weight.data.copy_(w)
     x = torch.rand(3, 1, 4, 4)
     hook = R1GradientPenaltyHook(gamma=3.0)
-    call = RealCall(d, (x, ), {}, 0)
-    leaf = hook.replace_input(call)
-    assert torch.equal(leaf, x) and leaf.requires_grad and leaf is not x
-    penalty = hook.extra_loss(call, d(leaf))['loss_r1']
+    leaf = x.detach().requires_grad_(True)
+    penalty = hook.penalty(d(leaf), leaf)['loss_r1']
     torch.testing.assert_close(penalty, 1.5 * w.pow(2).sum())
     assert penalty.requires_grad  # create_graph: D's parameters get its gradient
     lazy = R1GradientPenaltyHook(gamma=3.0, interval=4)  # every 4th step, 4 x the weight
     assert [lazy.acts_at(i) for i in range(5)] == [True, False, False, False, True]
-    leaf = lazy.replace_input(call)
-    torch.testing.assert_close(lazy.extra_loss(call, d(leaf))['loss_r1'], 6 * w.pow(2).sum())
+    torch.testing.assert_close(lazy.penalty(d(leaf), leaf)['loss_r1'], 6 * w.pow(2).sum())
     for bad in (0, -1.0, True):
         with pytest.raises(ValueError, match='gamma must be'):
             R1GradientPenaltyHook(gamma=bad)
