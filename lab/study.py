@@ -12,13 +12,21 @@ A study is described by a spec file (Python, read with MMEngine's ``Config``):
   test_metric_runs={regime: [variant, ...]}, test_metric_seeds=[...])``: e.g.
   ``dev`` (tuning seeds) and ``heldout`` (the seeds reported, never looked at
   while tuning); ``test_metric_seeds`` (default: all the phase's seeds) limits
-  the costly test metric to a documented subset of seeds;
+  the costly test metric to a documented subset of seeds; ``baseline_phase``: the
+  phase whose baseline runs (same regime and seeds) its variants are compared to,
+  when it runs none of its own;
 * ``metric`` (logged during training), ``test_metric`` (tools/test.py on the
   last checkpoint, for the runs ``test_metric_runs`` names), ``collapse_ratio``
   (a run has collapsed if its final metric exceeds ``collapse_ratio`` times its
   best), ``jobs``, ``threads``, ``out``; ``verdict_phase`` (its table also goes
   to ``<out>/verdict.md``) and ``cost_file`` (the one-process cost measurements
-  the verdict table quotes).
+  the verdict table quotes);
+* ``picks`` in a phase: family -> the prefix of its variants' names; the report
+  names, per regime and family, the variant with the lowest mean score once every
+  one of them has run on every seed of the phase. A later phase refers to a pick as
+  ``'pick:<phase>:<regime>:<family>'`` (in its runs, in ``verdict_contrasts``, in a
+  variant's ``combine``): the rule, fixed before the runs, decides what runs next. A
+  variant with ``combine=[variant, ...]`` has the hooks of all of them (AS + R1).
 
 For each (regime, variant) a config is written next to the runs (``_base_`` =
 the regime's config, plus the variant), so every run is an ordinary
@@ -32,6 +40,7 @@ not repeat it), or starts again from scratch, its old work dir removed, when it 
 test metric asked of runs already recorded (``test_metric_seeds`` widened
 later) is scored on their last checkpoints, without training them again.
 """
+import copy
 import json
 import shutil
 import statistics
@@ -64,6 +73,30 @@ PROBE_KEYS = ('auc_clean', 'auc_adv_e2', 'auc_adv_e4', 'rel_drop_e2', 'rel_drop_
               'grad_norm_real', 'grad_norm_fake', 'grad_hf_share_real', 'grad_hf_share_fake')
 
 
+PICK = 'pick:'
+
+
+def _pick_key(name: str) -> Optional[Tuple[str, str, str]]:
+    """``(phase, regime, family)`` of ``'pick:<phase>:<regime>:<family>'``, else None."""
+    parts = name[len(PICK):].split(':') if name.startswith(PICK) else []
+    return tuple(parts) if len(parts) == 3 else None
+
+
+def _check_name(spec: Config, name: str, where: str) -> None:
+    if name in spec.variants:
+        return
+    key = _pick_key(name)
+    if key is None:
+        raise ValueError(f'{where}: unknown variant {name!r}; known: {list(spec.variants)}, or '
+                         f"'{PICK}<phase>:<regime>:<family>'")
+    phase, regime, family = key
+    body = spec.phases.get(phase)
+    if body is None or regime not in body.runs or family not in body.get('picks', {}):
+        raise ValueError(f'{where}: {name!r} names no pick: phase {phase!r} must be one of '
+                         f'{list(spec.phases)}, with regime {regime!r} in its runs and family '
+                         f'{family!r} in its picks')
+
+
 def load_spec(path: str) -> Config:
     """Reads and checks a study spec."""
     spec = Config.fromfile(path)
@@ -75,11 +108,58 @@ def load_spec(path: str) -> Config:
             if regime not in spec.regimes:
                 raise ValueError(f'study spec {path}: phase {phase} names regime {regime!r}, '
                                  f'not one of {list(spec.regimes)}')
-            unknown = [v for v in variants if v not in spec.variants]
-            if unknown:
-                raise ValueError(f'study spec {path}: phase {phase}, regime {regime}: unknown '
-                                 f'variants {unknown}; known: {list(spec.variants)}')
+            for variant in variants:
+                _check_name(spec, variant, f'study spec {path}: phase {phase}, regime {regime}')
+    for variant, body in spec.variants.items():
+        for part in body.get('combine', []):
+            _check_name(spec, part, f'study spec {path}: variant {variant} combine')
+    for pair in spec.get('verdict_contrasts', []):
+        for name in pair:
+            _check_name(spec, name, f'study spec {path}: verdict_contrasts')
     return spec
+
+
+def resolve_picks(spec: Config, results: List[bm.RunResult]) -> Config:
+    """A copy of ``spec`` in which each ``'pick:<phase>:<regime>:<family>'`` whose
+    phase has every run its rule needs is the variant picked, and each variant
+    with ``combine`` whose parts are all known has their hooks, in order.
+    Names whose picks are not in yet stay as they are (:func:`unresolved`)."""
+    spec = copy.deepcopy(spec)
+    chosen: Dict[Tuple[str, str, str], Optional[str]] = {}
+
+    def name_of(name: str) -> str:
+        key = _pick_key(name)
+        if key is None:
+            return name
+        phase = key[0]
+        if (phase, key[1], key[2]) not in chosen:
+            rows = summarize_phase(spec, results, phase)
+            chosen.update({(phase, p['regime'], p['family']): p['variant']
+                           for p in picks(spec, rows, phase)})
+        return chosen.get(key) or name
+
+    for body in spec.phases.values():
+        for regime in list(body.runs):
+            body.runs[regime] = [name_of(v) for v in body.runs[regime]]
+    for body in spec.variants.values():
+        if body.get('combine'):
+            parts = [name_of(p) for p in body.combine]
+            body.combine = parts
+            if all(p in spec.variants for p in parts):
+                body.hooks = [h for p in parts for h in spec.variants[p].get('hooks', [])]
+    if spec.get('verdict_contrasts'):
+        spec.verdict_contrasts = [[name_of(a), name_of(b)] for a, b in spec.verdict_contrasts]
+    return spec
+
+
+def unresolved(spec: Config, phase: str) -> List[str]:
+    """The phase's runs that still wait for a pick (after :func:`resolve_picks`)."""
+    names = [v for variants in spec.phases[phase].runs.values() for v in variants]
+    waiting = [v for v in names if v not in spec.variants]
+    waiting += [f'{v} (combines {list(spec.variants[v].combine)})' for v in names
+                if v in spec.variants and spec.variants[v].get('combine')
+                and not spec.variants[v].get('hooks')]
+    return list(dict.fromkeys(waiting))
 
 
 def variant_config(spec: Config, regime: str, variant: str, folder: Path) -> Path:
@@ -140,6 +220,11 @@ def run_phase(spec: Config, phase: str, jobs: Optional[int] = None,
     ``regimes`` if given), then scores the test metric of runs already there
     that the spec now asks it of (``test_metric_runs`` / ``test_metric_seeds``
     widened after they trained) on their last checkpoint, without training again."""
+    spec = resolve_picks(spec, load_results(spec))
+    waiting = unresolved(spec, phase)
+    if waiting:
+        raise ValueError(f'phase {phase} runs picks that are not in yet: {waiting}; run the '
+                         'phase that picks them first, to the end')
     jobs = jobs or spec.get('jobs', 1)
     threads = spec.get('threads', bm.threads_per_job(jobs))
     root = repo_root()
@@ -259,7 +344,8 @@ def summarize_phase(spec: Config, results: List[bm.RunResult], phase: str) -> Li
     collapse = spec.get('collapse_ratio', 2.0)
     rows = []
     for regime, variants in spec.phases[phase].runs.items():
-        base = _cell(spec, cell_runs(results, phase, regime, 'baseline'))
+        base = _cell(spec, cell_runs(results, spec.phases[phase].get('baseline_phase', phase),
+                                     regime, 'baseline'))
         base_spi = statistics.median(base['spis'] or [float('nan')])
         for variant in variants:
             runs = cell_runs(results, phase, regime, variant)
@@ -533,6 +619,7 @@ def report(spec: Config, phases: Optional[List[str]] = None) -> Dict[str, List[d
     """Writes ``<out>/results.md``, ``summary.json``, ``<phase>.png`` and, if the
     spec names a ``verdict_phase`` that has runs, ``verdict.md``."""
     results = load_results(spec)
+    spec = resolve_picks(spec, results)
     out = results_path(spec).parent
     phases = phases or [p for p in spec.phases if any(r.phase == p for r in results)]
     summary, sections = {}, []

@@ -209,3 +209,59 @@ def test_picks_follow_the_rule_and_wait_for_every_run():
     text = study.markdown(spec, rows, 'dev')
     assert '- r, AS: **AS-a** (mean score 6.0)' in text
     assert '- r, R1: not yet (3 of 4 runs in)' in text
+
+
+def _pick_spec(tmp_path):
+    spec = tmp_path / 'spec.py'
+    spec.write_text(f'''
+name = 'picks'
+out = {str(tmp_path / 'results')!r}
+metric = 'FD/fd'
+regimes = dict(r=dict(config='c.py'), other=dict(config='c.py'))
+variants = {{'baseline': dict(), 'AS-a': dict(hooks=[dict(type='RealSampleAttackHook')]),
+            'AS-b': dict(hooks=[dict(type='RealSampleAttackHook', epsilon=0.1)]),
+            'R1-x': dict(hooks=[dict(type='R1GradientPenaltyHook', gamma=0.1)]),
+            'AS+R1': dict(combine=['pick:dev:r:AS', 'pick:dev:r:R1'])}}
+phases = dict(
+    dev=dict(seeds=[0], runs=dict(r=['baseline', 'AS-a', 'AS-b', 'R1-x']),
+             picks=dict(AS='AS-', R1='R1-')),
+    combo=dict(seeds=[0], runs=dict(r=['AS+R1']), baseline_phase='dev'),
+    heldout=dict(seeds=[10], runs=dict(other=['baseline', 'pick:dev:r:AS', 'pick:dev:r:R1',
+                                              'AS+R1'])))
+verdict_contrasts = [['pick:dev:r:AS', 'pick:dev:r:R1']]
+''')
+    return spec
+
+
+def test_a_later_phase_runs_the_picks_and_their_combination(tmp_path):
+    """'pick:<phase>:<regime>:<family>' becomes the variant the rule picked once
+    every run it needs is in; before that the phase refuses to start."""
+    from lab.benchmark import RunResult
+    path = _pick_spec(tmp_path)
+    spec = study.load_spec(str(path))
+    with pytest.raises(ValueError, match=r"phase heldout runs picks that are not in yet: "
+                       r"\['pick:dev:r:AS', 'pick:dev:r:R1', \"AS\+R1 \(combines"):
+        study.run_phase(spec, 'heldout')
+    scores = {'baseline': 6.0, 'AS-a': 5.0, 'AS-b': 4.0, 'R1-x': 3.0}
+    results = [RunResult(v, 'c.py', 0, 'w', [], 0, 1.0, metrics={'FD/fd': {'1': s}},
+                         phase='dev', regime='r', variant=v) for v, s in scores.items()]
+    waiting = study.resolve_picks(spec, results[:3])  # R1-x not in: R1 not picked yet
+    assert waiting.phases.heldout.runs.other == ['baseline', 'AS-b', 'pick:dev:r:R1', 'AS+R1']
+    assert study.unresolved(waiting, 'heldout') == [
+        'pick:dev:r:R1', "AS+R1 (combines ['AS-b', 'pick:dev:r:R1'])"]
+    resolved = study.resolve_picks(spec, results)
+    assert resolved.phases.heldout.runs.other == ['baseline', 'AS-b', 'R1-x', 'AS+R1']
+    assert study.unresolved(resolved, 'heldout') == []
+    assert [dict(h) for h in resolved.variants['AS+R1'].hooks] == [
+        dict(type='RealSampleAttackHook', epsilon=0.1), dict(type='R1GradientPenaltyHook',
+                                                             gamma=0.1)]
+    assert resolved.verdict_contrasts == [['AS-b', 'R1-x']]
+    assert spec.phases.heldout.runs.other[1] == 'pick:dev:r:AS'  # the spec itself is unchanged
+    combo = RunResult('AS+R1', 'c.py', 0, 'w', [], 0, 1.0, metrics={'FD/fd': {'1': 2.5}},
+                      phase='combo', regime='r', variant='AS+R1')
+    row, = study.summarize_phase(resolved, results + [combo], 'combo')
+    assert row['score']['diff'] == pytest.approx(2.5 - 6.0)  # to dev's baseline
+    path.write_text(path.read_text().replace("'pick:dev:r:R1',\n", "'pick:dev:other:R1',\n"))
+    with pytest.raises(ValueError, match="phase heldout, regime other: 'pick:dev:other:R1' "
+                       "names no pick: phase 'dev' must be one of"):
+        study.load_spec(str(path))

@@ -14,6 +14,10 @@
 #   (configs/asgan/cifar/dcgan-wide_1xb32-10kiters_cifar10-32x32.py).
 # * dev (seeds 0, 1; tuning): the DCGAN cell's baseline, AS-GAN (FGSM, score objective) `mix`
 #   at epsilon 1, 2 and 4 /255 and `replace` at 2/255, R1 at gamma 0.01, 0.1 and 1.
+# * dev_combo (seeds 0, 1): the best AS with the best R1 (both hooks on one D step).
+# * heldout (seeds 10-14): baseline, the best AS, the best R1, AS + R1; the verdict.
+#   `pick:dev:dcgan:AS` etc. are the dev phase's picks by the rule below (lab/study.py); the
+#   phases that name them refuse to start before every dev run is in.
 #
 # The per-run score (fixed before any dev run was seen): the mean FID-2k of the run's last three
 # evaluations (8k, 9k, 10k iterations), with the final value and the best of the three beside it;
@@ -69,6 +73,8 @@ variants = {
     'R1-g0.01': _r1(0.01),
     'R1-g0.1': _r1(0.1),
     'R1-g1': _r1(1.0),
+    # the best AS with the best R1 (the dev phase's picks), both hooks on one D step
+    'AS+R1': dict(combine=['pick:dev:dcgan:AS', 'pick:dev:dcgan:R1']),
 }
 _dev = ['baseline', 'AS-FGSM-mix-e2', 'R1-g0.1', 'AS-FGSM-mix-e1', 'AS-FGSM-mix-e4',
         'AS-FGSM-replace-e2', 'R1-g0.01', 'R1-g1']
@@ -78,4 +84,13 @@ phases = dict(
                                     sngan_g128d16_15k=['baseline'])),
     # picks: the rule above, applied by the report (results.md) once every run is in
     dev=dict(seeds=[0, 1], runs=dict(dcgan=_dev), picks=dict(AS='AS-', R1='R1-')),
+    # AS + R1 on the dev seeds, against dev's baseline (it waits for dev's picks)
+    dev_combo=dict(seeds=[0, 1], runs=dict(dcgan=['AS+R1']), baseline_phase='dev'),
+    heldout=dict(seeds=[10, 11, 12, 13, 14], runs=dict(dcgan=[
+        'baseline', 'pick:dev:dcgan:AS', 'pick:dev:dcgan:R1', 'AS+R1'])),
 )
+# The verdict (results/cifar10_cpu/verdict.md): the held-out seeds, every difference to the
+# baseline and these contrasts, Holm-adjusted together.
+verdict_phase = 'heldout'
+verdict_contrasts = [['pick:dev:dcgan:AS', 'pick:dev:dcgan:R1'],
+                     ['AS+R1', 'pick:dev:dcgan:R1'], ['AS+R1', 'pick:dev:dcgan:AS']]
