@@ -1,7 +1,7 @@
 """The plug-in's D step reads nothing back from the device (no host sync) outside
 telemetry iterations: over whole training iterations, a run with a hook makes
 exactly as many host reads as the same run without it, plus one per scalar
-the hook adds to the log line (``loss_asgan`` or ``loss_r1``, which MMEngine's
+the hook adds to the log line (``loss_asgan`` and/or ``loss_r1``, which MMEngine's
 ``RuntimeInfoHook`` reads like every other logged loss). Under a loss scaler
 (fp16 AMP emulated on the CPU) too: the attack no longer asks the scaler its
 scale."""
@@ -45,14 +45,18 @@ def d_step_hook(kind: str, **args) -> str:
     ('RealSampleAttackHook', dict(attack='pgd', steps=2, mode='mix', random_start=True), 1),
     ('RealSampleAttackHook', dict(attack='fgsm', mode='replace'), 0),
     ('RealSampleAttackHook', dict(attack='free', mode='replace'), 0),
-    ('R1GradientPenaltyHook', dict(gamma=1.0), 1)])
+    ('R1GradientPenaltyHook', dict(gamma=1.0), 1),
+    ('AS + R1', dict(attack='fgsm', mode='mix'), 2)])
 def test_a_hook_adds_only_its_logged_scalars(tmp_path, image_folder, monkeypatch, amp, kind, args,
                                              logged):
     if amp:
         emulate_cpu_amp(monkeypatch)
-    if kind == 'RealSampleAttackHook':
+    if kind != 'R1GradientPenaltyHook':
         args = dict(args, epsilon=0.05, log_interval=1000)  # no telemetry iteration
+    hook = d_step_hook('RealSampleAttackHook' if kind == 'AS + R1' else kind, **args)
+    if kind == 'AS + R1':
+        hook += "custom_hooks += [dict(type='R1GradientPenaltyHook', gamma=1.0)]\n"
     stock = host_reads(tmp_path, image_folder, 'stock', amp=amp)
-    hooked = host_reads(tmp_path, image_folder, 'hooked', d_step_hook(kind, **args), amp=amp)
+    hooked = host_reads(tmp_path, image_folder, 'hooked', hook, amp=amp)
     assert len(stock) == len(hooked) == ITERS and min(stock) > 0
     assert [h - s for h, s in zip(hooked, stock)] == [logged] * ITERS
