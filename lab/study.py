@@ -131,8 +131,8 @@ def resolve_picks(spec: Config, results: List[bm.RunResult]) -> Config:
         key = _pick_key(name)
         if key is None:
             return name
-        phase = key[0]
-        if (phase, key[1], key[2]) not in chosen:
+        if key not in chosen:
+            phase = key[0]
             rows = summarize_phase(spec, results, phase)
             chosen.update({(phase, p['regime'], p['family']): p['variant']
                            for p in picks(spec, rows, phase)})
