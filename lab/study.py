@@ -450,8 +450,19 @@ def _test(row: dict) -> str:
     return f"{_ms(row['test'])} (n={row['test']['n']})" if row['test'] else 'not scored'
 
 
-def markdown(spec: Config, rows: List[dict], phase: str) -> str:
-    """The phase's table (cells with runs) and its probe table."""
+def runs_in(spec: Config, results: List[bm.RunResult], phase: str) -> Tuple[int, int]:
+    """(runs of the phase that are in, runs its plan has): a run is in when it
+    trained and has an evaluation of the spec's metric."""
+    scored = {(r.regime, r.variant, r.seed) for r in results
+              if r.phase == phase and r.returncode == 0 and run_values(r, spec.metric)}
+    planned = plan(spec, phase)
+    return sum(item in scored for item in planned), len(planned)
+
+
+def markdown(spec: Config, rows: List[dict], phase: str,
+             progress: Optional[Tuple[int, int]] = None) -> str:
+    """The phase's table (cells with runs) and its probe table; ``progress``
+    (:func:`runs_in`) says how many of its runs are in while some are not."""
     metric, test_metric = spec.metric, spec.get('test_metric')
     head = (f'| regime | variant | n | score (mean of last 3 {metric}) | diff to baseline '
             f'[95% Welch CI], p | final | best | late rise | collapsed | '
@@ -478,7 +489,10 @@ def markdown(spec: Config, rows: List[dict], phase: str) -> str:
     if chosen:
         lines += ['', 'Picks by the rule fixed before the runs (per family, the lowest mean '
                   'score over the phase\'s seeds):', ''] + chosen
-    return (f'### Phase `{phase}` (seeds {spec.phases[phase].seeds})\n\n' + '\n'.join(lines) +
+    waiting = (f'Interim: {progress[0]} of {progress[1]} runs in.\n\n'
+               if progress and progress[0] < progress[1] else '')
+    return (f'### Phase `{phase}` (seeds {spec.phases[phase].seeds})\n\n' + waiting +
+            '\n'.join(lines) +
             '\n\nD at the end of training (`DiscriminatorProbeHook`, held-out reals and fixed '
             'fakes; mean +- std over seeds):\n\n' + '\n'.join(probe_lines) + '\n')
 
@@ -552,6 +566,8 @@ def _generated_by(spec: Config) -> str:
 def _sentence(what: str, c: dict, metric: str) -> str:
     """One comparison in words: a difference where Holm's p < 0.05, else none
     detectable; lower is better (a distance)."""
+    if c.get('ci_low') is None:
+        return f"- {what}: {c['diff']:+.1f}, no interval (too few runs)"
     interval = f"{c['diff']:+.1f} [{c['ci_low']:+.1f}, {c['ci_high']:+.1f}]"
     if c.get('p_holm') is not None and c['p_holm'] < 0.05:
         side = 'lower (better)' if c['diff'] < 0 else 'higher (worse)'
@@ -617,7 +633,8 @@ def plot_phase(spec: Config, results: List[bm.RunResult], phase: str, out: Path)
 
 def report(spec: Config, phases: Optional[List[str]] = None) -> Dict[str, List[dict]]:
     """Writes ``<out>/results.md``, ``summary.json``, ``<phase>.png`` and, if the
-    spec names a ``verdict_phase`` that has runs, ``verdict.md``."""
+    spec names a ``verdict_phase`` that has runs, ``verdict.md``: the verdict
+    once every run of that phase is in, before that how many are."""
     results = load_results(spec)
     spec = resolve_picks(spec, results)
     out = results_path(spec).parent
@@ -626,11 +643,17 @@ def report(spec: Config, phases: Optional[List[str]] = None) -> Dict[str, List[d
     for phase in phases:
         rows = summarize_phase(spec, results, phase)
         summary[phase] = rows
-        sections.append(markdown(spec, rows, phase))
+        sections.append(markdown(spec, rows, phase, runs_in(spec, results, phase)))
         plot_phase(spec, results, phase, out / f'{phase}.png')
     if spec.get('verdict_phase') in summary:
         phase = spec.verdict_phase
-        text = verdict(spec, summary[phase], phase, contrasts(spec, results, phase))
+        done, needed = runs_in(spec, results, phase)
+        # Holm's family and each interval are those of the whole phase: no verdict before
+        text = (verdict(spec, summary[phase], phase, contrasts(spec, results, phase))
+                if done == needed else _generated_by(spec) +
+                f'No verdict yet: {done} of the {needed} runs of phase `{phase}` are in. It is '
+                'written, with every comparison Holm-adjusted over the whole table, when all '
+                'are in; results.md shows the runs so far.\n')
         (out / 'verdict.md').write_text(text)
         quote_verdict(spec, text)
     machines = ', '.join(sorted({r.machine or 'not recorded' for r in results}))

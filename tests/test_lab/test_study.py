@@ -265,3 +265,35 @@ def test_a_later_phase_runs_the_picks_and_their_combination(tmp_path):
     with pytest.raises(ValueError, match="phase heldout, regime other: 'pick:dev:other:R1' "
                        "names no pick: phase 'dev' must be one of"):
         study.load_spec(str(path))
+
+
+def test_the_verdict_waits_for_every_run_of_its_phase(tmp_path):
+    """Holm's family and the intervals are the whole phase's: before its last run
+    is in, verdict.md says how many are in and results.md marks the phase interim."""
+    from lab import benchmark as bm
+    from lab.benchmark import RunResult
+    path = _pick_spec(tmp_path)
+    path.write_text(path.read_text() + "verdict_phase = 'heldout'\n")
+    spec = study.load_spec(str(path))
+
+    def run(phase, regime, variant, seed, score):
+        return RunResult(variant, 'c.py', seed, 'w', [], 0, 1.0, phase=phase, regime=regime,
+                         variant=variant, metrics={'FD/fd': {'1': score}})
+
+    dev = [run('dev', 'r', v, 0, s) for v, s in
+           {'baseline': 6.0, 'AS-a': 5.0, 'AS-b': 4.0, 'R1-x': 3.0}.items()]
+    heldout = [run('heldout', 'other', v, 10, s) for v, s in
+               {'baseline': 6.0, 'AS-b': 4.5, 'R1-x': 3.5, 'AS+R1': 3.0}.items()]
+    out = tmp_path / 'results'
+    out.mkdir()
+    bm.save(dev + heldout[:3], out / 'results.json')
+    study.report(spec)
+    assert 'No verdict yet: 3 of the 4 runs of phase `heldout` are in.' in (
+        out / 'verdict.md').read_text()
+    assert '### Phase `heldout` (seeds [10])\n\nInterim: 3 of 4 runs in.' in (
+        out / 'results.md').read_text()
+    bm.save(dev + heldout, out / 'results.json')
+    study.report(spec)
+    text = (out / 'verdict.md').read_text()
+    assert 'No verdict' not in text and '| other | AS+R1 | 1 | 3.0' in text
+    assert 'Interim' not in (out / 'results.md').read_text()
