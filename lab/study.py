@@ -18,9 +18,11 @@ A study is described by a spec file (Python, read with MMEngine's ``Config``):
 * ``metric`` (logged during training), ``test_metric`` (tools/test.py on the
   last checkpoint, for the runs ``test_metric_runs`` names), ``collapse_ratio``
   (a run has collapsed if its final metric exceeds ``collapse_ratio`` times its
-  best), ``jobs``, ``threads``, ``out``; ``verdict_phase`` (its table also goes
-  to ``<out>/verdict.md``) and ``cost_file`` (the one-process cost measurements
-  the verdict table quotes);
+  best), ``jobs``, ``threads``, ``out``; ``verdict_phase`` (its table goes to
+  ``<out>/verdict.md`` once every run of the phase is in; before that, how many
+  are), ``verdict_marker`` and ``verdict_docs`` (the documents whose marked block
+  quotes verdict.md) and ``cost_file`` (the one-process cost measurements the
+  verdict table quotes);
 * ``picks`` in a phase: family -> the prefix of its variants' names; the report
   names, per regime and family, the variant with the lowest mean score once every
   one of them has run on every seed of the phase. A later phase refers to a pick as
@@ -631,10 +633,24 @@ def plot_phase(spec: Config, results: List[bm.RunResult], phase: str, out: Path)
     return out
 
 
+def verdict_text(spec: Config, results: List[bm.RunResult]) -> str:
+    """verdict.md of a spec with picks resolved: :func:`verdict` of its
+    ``verdict_phase`` once every run of that phase is in; before that (Holm's
+    family and each interval are the whole phase's) how many are."""
+    phase = spec.verdict_phase
+    done, needed = runs_in(spec, results, phase)
+    if done < needed:
+        return (_generated_by(spec) + f'No verdict yet: {done} of the {needed} runs of phase '
+                f'`{phase}` are in. It is written, with every comparison Holm-adjusted over the '
+                'whole table, when all are in; results.md shows the runs so far.\n')
+    return verdict(spec, summarize_phase(spec, results, phase), phase,
+                   contrasts(spec, results, phase))
+
+
 def report(spec: Config, phases: Optional[List[str]] = None) -> Dict[str, List[dict]]:
     """Writes ``<out>/results.md``, ``summary.json``, ``<phase>.png`` and, if the
-    spec names a ``verdict_phase`` that has runs, ``verdict.md``: the verdict
-    once every run of that phase is in, before that how many are."""
+    spec names a ``verdict_phase``, ``verdict.md`` (:func:`verdict_text`), quoted
+    into the spec's ``verdict_docs``."""
     results = load_results(spec)
     spec = resolve_picks(spec, results)
     out = results_path(spec).parent
@@ -645,15 +661,8 @@ def report(spec: Config, phases: Optional[List[str]] = None) -> Dict[str, List[d
         summary[phase] = rows
         sections.append(markdown(spec, rows, phase, runs_in(spec, results, phase)))
         plot_phase(spec, results, phase, out / f'{phase}.png')
-    if spec.get('verdict_phase') in summary:
-        phase = spec.verdict_phase
-        done, needed = runs_in(spec, results, phase)
-        # Holm's family and each interval are those of the whole phase: no verdict before
-        text = (verdict(spec, summary[phase], phase, contrasts(spec, results, phase))
-                if done == needed else _generated_by(spec) +
-                f'No verdict yet: {done} of the {needed} runs of phase `{phase}` are in. It is '
-                'written, with every comparison Holm-adjusted over the whole table, when all '
-                'are in; results.md shows the runs so far.\n')
+    if spec.get('verdict_phase'):
+        text = verdict_text(spec, results)
         (out / 'verdict.md').write_text(text)
         quote_verdict(spec, text)
     machines = ', '.join(sorted({r.machine or 'not recorded' for r in results}))

@@ -1,4 +1,6 @@
 """tools/analysis: training curves and the run summary, on a tiny real run."""
+import json
+
 import pytest
 
 from helpers import SMALL_DCGAN, as_config_body, load_tool, tiny_overrides, train, write_config
@@ -65,7 +67,6 @@ def test_high_frequency_share_separates_noise_from_smooth_gradients():
 
 
 def test_d_gradients_command_line(two_runs, tmp_path):
-    import json
     import subprocess
     import sys
 
@@ -92,8 +93,13 @@ def test_dataset_fd_sanity_tool(tmp_path):
     same = tool.main([str(a), str(a), '--metric', 'fid', '--channels', '3'])
     other = tool.main([str(a), str(b), '--metric', 'fid', '--channels', '3'])
     assert abs(same) < 1e-3 and other > same
+    out = tmp_path / 'floor.json'
     disjoint = tool.main([str(a), str(a), '--metric', 'fid', '--channels', '3', '--num', '6',
-                          '--disjoint'])
+                          '--disjoint', '--out', str(out)])
     assert disjoint > same  # two different halves of one folder
+    record = json.loads(out.read_text())
+    assert record['value'] == disjoint and record['images'] == [6, 6]
+    assert record['command'].endswith(f'{a} {a} --metric fid --channels 3 --num 6 --disjoint '
+                                      f'--out {out}')
     with pytest.raises(SystemExit):
         tool.main([str(a), str(b), '--channels', '3', '--num', '6', '--disjoint'])

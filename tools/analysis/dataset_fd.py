@@ -2,14 +2,16 @@
 
 Examples:
     python tools/analysis/dataset_fd.py data/cifar10/train data/cifar10/train --num 2000 \
-        --channels 3 --disjoint      # the floor of FID-2k: two disjoint random 2,000s
+        --channels 3 --disjoint --out results/cifar10_cpu/floor.json   # the floor of FID-2k
     python tools/analysis/dataset_fd.py data/fashion-mnist/test data/fashion-mnist/train \\
         --metric fid --num 2000 --channels 1
     python tools/analysis/dataset_fd.py data/fashion-mnist/test data/fashion-mnist/train \\
         --metric fd --classifier work_dirs/fd_classifier/fashion-mnist-smallcnn.pth --channels 1
 """
 import argparse
+import json
 import sys
+from pathlib import Path
 from typing import List, Optional
 
 import numpy as np
@@ -17,6 +19,9 @@ import torch
 
 from mmagic.registry import METRICS
 from mmagic_asgan.metrics.classifier_fd import load_image_folder
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # lab/ is not installed
+from lab.benchmark import describe_machine  # noqa: E402
 
 
 def features(metric, root: str, channels: int, num: Optional[int], batch: int = 64,
@@ -40,6 +45,8 @@ def main(argv: Optional[List[str]] = None) -> float:
     parser.add_argument('--num', type=int, help='random images per set (seed 0); default all')
     parser.add_argument('--disjoint', action='store_true',
                         help='a and b are one folder: compare two disjoint random sets of --num')
+    parser.add_argument('--out', help='also write the value, the command and the machine to '
+                        'this JSON file')
     args = parser.parse_args(argv)
     if args.disjoint and (args.a != args.b or not args.num):
         parser.error('--disjoint needs a == b and --num')
@@ -59,6 +66,12 @@ def main(argv: Optional[List[str]] = None) -> float:
     value = metric._calc_fid(fa.mean(0), np.cov(fa, rowvar=False), fb.mean(0),
                              np.cov(fb, rowvar=False))[0]
     print(f'{name}: {args.a} ({len(fa)} images) vs {args.b} ({len(fb)} images) = {value:.3f}')
+    if args.out:
+        command = ['python', 'tools/analysis/dataset_fd.py'] + list(argv or sys.argv[1:])
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(dict(
+            metric=name, value=float(value), a=args.a, b=args.b, images=[len(fa), len(fb)],
+            command=' '.join(command), machine=describe_machine()), indent=1) + '\n')
     return float(value)
 
 

@@ -92,5 +92,7 @@ phases = dict(
 # The verdict (results/cifar10_cpu/verdict.md): the held-out seeds, every difference to the
 # baseline and these contrasts, Holm-adjusted together.
 verdict_phase = 'heldout'
+verdict_marker = 'cifar10-verdict'  # --report writes verdict.md into these documents' blocks
+verdict_docs = ['README.md', 'configs/asgan/README.md', 'docs/studies/cifar10_cpu.md']
 verdict_contrasts = [['pick:dev:dcgan:AS', 'pick:dev:dcgan:R1'],
                      ['AS+R1', 'pick:dev:dcgan:R1'], ['AS+R1', 'pick:dev:dcgan:AS']]
