@@ -7,6 +7,7 @@ from mmengine.config import Config
 
 from helpers import (
     CONFIGS,
+    ROOT,
     as_config_body,
     grow_scale_overrides,
     make_image_folder,
@@ -127,7 +128,10 @@ def test_two_lines_turn_on_asgan(name, tmp_path, image_folder, labelled_image_fo
     assert hook.loss.gan_type == EXPECTED_GAN_TYPE[name]  # 'auto' read the model's D loss
 
 
-STUDY_CONFIGS = sorted(p.name for p in (OURS / 'cifar').glob('*.py'))
+STUDY_CONFIGS = sorted(p.name for p in (OURS / 'cifar').glob('*.py')  # the regimes
+                       if not p.name.startswith(('asgan-', 'r1-')))
+ARM_CONFIGS = sorted(p.name for p in (OURS / 'cifar').glob('*.py')  # held-out arms, picks on
+                     if p.name.startswith(('asgan-', 'r1-')))
 
 
 @pytest.mark.parametrize('name', STUDY_CONFIGS)
@@ -143,6 +147,38 @@ def test_cifar_study_configs_train_with_their_own_pipeline(name, tmp_path, image
     records = scalars(tmp_path / 'work')
     assert len(records) == 2 and all(r['asgan_pert_norm'] > 0 for r in records)
     assert Config.fromfile(str(cfg)).train_dataloader.dataset.pipeline[1]['type'] == 'Flip'
+
+
+@pytest.mark.parametrize('name', ARM_CONFIGS)
+def test_cifar_study_arm_configs_train_with_their_hooks(name, tmp_path, image_folder):
+    """The model zoo's CIFAR-10 arm configs (a pick of the study's tuning, on its DCGAN
+    cell) train as shipped, each hook on: 2 iterations on a tiny colour folder."""
+    overrides = tiny_overrides(image_folder, 32)
+    overrides['train_dataloader'] = dict(dataset=dict(data_root=str(image_folder)))
+    overrides['default_hooks'] = dict(logger=dict(type='LoggerHook', interval=1))
+    cfg = write_config(tmp_path / name, str(OURS / 'cifar' / name), '', overrides)
+    train(cfg, tmp_path / 'work')
+    records = scalars(tmp_path / 'work')
+    assert len(records) == 2
+    attacked = [r.get('asgan_pert_norm', 0) > 0 for r in records]
+    assert attacked == [name.startswith('asgan-')] * 2
+    assert ['loss_r1' in r for r in records] == [name.startswith('r1-') or '-r1-' in name] * 2
+
+
+def test_cifar_study_arm_configs_are_its_heldout_arms(tmp_path):
+    """Each held-out arm of the CIFAR-10 study (picks resolved from the committed
+    results) is the shipped config its spec's ``zoo`` names, setting for setting."""
+    from lab import study
+    spec = study.load_spec(str(OURS / 'studies' / 'cifar10_cpu.py'))
+    spec = study.resolve_picks(spec, study.load_results(spec))
+    arms = spec.phases.heldout.runs.dcgan
+    assert sorted(spec.zoo.dcgan) == sorted(arms)
+    assert sorted(Path(c).name for c in spec.zoo.dcgan.values()) == sorted(
+        ARM_CONFIGS + ['dcgan-wide_1xb32-10kiters_cifar10-32x32.py'])
+    for arm in arms:
+        generated = study.variant_config(spec, 'dcgan', arm, tmp_path)
+        shipped = Config.fromfile(str(ROOT / spec.zoo.dcgan[arm])).to_dict()
+        assert Config.fromfile(str(generated)).to_dict() == shipped, arm
 
 
 @pytest.mark.parametrize('name', list(GROWING))
@@ -198,7 +234,8 @@ def test_metafile_rows_are_shipped_configs_with_measured_results():
     meta = yaml.safe_load((OURS / 'metafile.yml').read_text())
     listed = [m['Config'] for m in meta['Models']]
     assert listed and len(listed) == len(set(listed))
-    assert set(listed) <= {f'configs/asgan/{p.name}' for p in OURS.glob('*.py')}
+    shipped = [*OURS.glob('*.py'), *OURS.glob('cifar/*.py')]
+    assert set(listed) <= {str(p.relative_to(ROOT)) for p in shipped}
     for m in meta['Models']:
         assert m['In Collection'] == 'AS-GAN'
         assert m['Results'] and all(r['Metrics'] for r in m['Results']), m['Config']

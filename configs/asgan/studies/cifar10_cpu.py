@@ -96,3 +96,10 @@ verdict_marker = 'cifar10-verdict'  # --report writes verdict.md into these docu
 verdict_docs = ['README.md', 'configs/asgan/README.md', 'docs/studies/cifar10_cpu.md']
 verdict_contrasts = [['pick:dev:dcgan:AS', 'pick:dev:dcgan:R1'],
                      ['AS+R1', 'pick:dev:dcgan:R1'], ['AS+R1', 'pick:dev:dcgan:AS']]
+# The model zoo's configs of the held-out arms (written once the picks were in; each is the
+# config the study generates for its arm: tests/test_configs.py).
+_zoo = 'configs/asgan/cifar/{}_1xb32-10kiters_cifar10-32x32.py'
+zoo = dict(dcgan={'baseline': _zoo.format('dcgan-wide'),
+                  'AS-FGSM-mix-e1': _zoo.format('asgan-fgsm-e1_dcgan-wide'),
+                  'R1-g0.01': _zoo.format('r1-g1e-2_dcgan-wide'),
+                  'AS+R1': _zoo.format('asgan-fgsm-e1-r1-g1e-2_dcgan-wide')})
