@@ -165,9 +165,13 @@ def unresolved(spec: Config, phase: str) -> List[str]:
 
 
 def variant_config(spec: Config, regime: str, variant: str, folder: Path) -> Path:
-    """Writes (idempotently) the config of ``variant`` on ``regime``."""
+    """Writes (idempotently) the config of ``variant`` on ``regime``; a variant
+    that combines picks needs them resolved (:func:`resolve_picks`) first."""
     base = (repo_root() / spec.regimes[regime].config).resolve()
     body = spec.variants[variant]
+    if body.get('combine') and not body.get('hooks'):  # else it would train as the baseline
+        raise ValueError(f'variant {variant} combines {list(body.combine)}, not resolved: '
+                         'resolve_picks(spec, results) first, once the picks are in')
     lines = [f'# study {spec.name}: regime {regime}, variant {variant} (generated)',
              f'_base_ = {str(base)!r}',
              "custom_imports = dict(imports=['mmagic_asgan'], allow_failed_imports=False)"]

@@ -245,6 +245,9 @@ def test_a_later_phase_runs_the_picks_and_their_combination(tmp_path):
     scores = {'baseline': 6.0, 'AS-a': 5.0, 'AS-b': 4.0, 'R1-x': 3.0}
     results = [RunResult(v, 'c.py', 0, 'w', [], 0, 1.0, metrics={'FD/fd': {'1': s}},
                          phase='dev', regime='r', variant=v) for v, s in scores.items()]
+    with pytest.raises(ValueError, match=r"variant AS\+R1 combines \['pick:dev:r:AS', "
+                       r"'pick:dev:r:R1'\], not resolved"):
+        study.variant_config(spec, 'r', 'AS+R1', tmp_path)  # not as the baseline
     waiting = study.resolve_picks(spec, results[:3])  # R1-x not in: R1 not picked yet
     assert waiting.phases.heldout.runs.other == ['baseline', 'AS-b', 'pick:dev:r:R1', 'AS+R1']
     assert study.unresolved(waiting, 'heldout') == [

@@ -33,6 +33,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     if args.repeats < 2:
         raise SystemExit('--repeats must be >= 2')
     spec = study.load_spec(args.spec)
+    spec = study.resolve_picks(spec, study.load_results(spec))  # a combined variant's hooks
     result = measure(spec, args.regime, args.variants, args.work_dir, args.repeats, args.warmup)
     result['_meta'].update(machine=describe_machine(), command=' '.join(
         ['python', 'tools/analysis/step_cost.py'] + (argv if argv is not None else sys.argv[1:])))
