@@ -92,10 +92,11 @@ phases = dict(
 # The verdict (results/cifar10_cpu/verdict.md): the held-out seeds, every difference to the
 # baseline and these contrasts, Holm-adjusted together.
 verdict_phase = 'heldout'
-# The verdict's cost column, measured in one process on an idle machine (until the file exists
-# the column shows the runs' s/iter ratio, marked '(runs)'): OMP_NUM_THREADS=2 python
-# tools/analysis/step_cost.py configs/asgan/studies/cifar10_cpu.py --regime dcgan --variants
-# AS-FGSM-mix-e1 R1-g0.01 AS+R1 --repeats 200 --out results/cifar10_cpu/cost.json
+# The verdict's cost column, measured in one process on an idle machine (docs/studies/cost.md;
+# a variant missing from the file shows the runs' s/iter ratio, marked '(runs)'):
+# OMP_NUM_THREADS=2 python tools/analysis/step_cost.py configs/asgan/studies/cifar10_cpu.py
+# --regime dcgan --variants AS-FGSM-mix-e1 R1-g0.01 AS+R1 --repeats 200
+# --out results/cifar10_cpu/cost.json
 cost_file = 'results/cifar10_cpu/cost.json'
 verdict_marker = 'cifar10-verdict'  # --report writes verdict.md into these documents' blocks
 verdict_docs = ['README.md', 'configs/asgan/README.md', 'docs/studies/cifar10_cpu.md']
