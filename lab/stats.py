@@ -70,7 +70,7 @@ def compare(values: Sequence[float], baseline: Sequence[float]) -> Dict[str, Opt
     with its 95% Welch interval, the relative difference and Welch's p."""
     v, base = np.asarray(values, dtype=float), np.asarray(baseline, dtype=float)
     out = dict(n=len(v), mean=float(v.mean()) if len(v) else None,
-               std=float(v.std(ddof=1)) if len(v) > 1 else (0.0 if len(v) else None))
+               std=float(v.std(ddof=1)) if len(v) > 1 else None)  # no spread from one value
     if len(v) and len(base):
         diff = float(v.mean() - base.mean())
         ci = welch_ci(v, base) or (None, None)

@@ -154,6 +154,26 @@ def resolve_picks(spec: Config, results: List[bm.RunResult]) -> Config:
     return spec
 
 
+def phases_needed(spec: Config, phase: str) -> List[str]:
+    """The phases (in the spec's order) a phase's runs need before they can
+    start: those whose picks it runs, directly or combined, and whose baseline
+    it uses, theirs in turn, and the phase itself; a spec read by
+    :func:`load_spec`, before :func:`resolve_picks` replaces the picks' names."""
+    needed, todo = set(), [phase]
+    while todo:
+        name = todo.pop()
+        if name in needed:
+            continue
+        needed.add(name)
+        body = spec.phases[name]
+        names = [v for variants in body.runs.values() for v in variants]
+        names += [part for v in names if v in spec.variants
+                  for part in spec.variants[v].get('combine', [])]
+        todo += [_pick_key(v)[0] for v in names if _pick_key(v)]
+        todo += [body.baseline_phase] if body.get('baseline_phase') else []
+    return [p for p in spec.phases if p in needed]
+
+
 def unresolved(spec: Config, phase: str) -> List[str]:
     """The phase's runs that still wait for a pick (after :func:`resolve_picks`)."""
     names = [v for variants in spec.phases[phase].runs.values() for v in variants]
@@ -215,8 +235,22 @@ def results_path(spec: Config) -> Path:
 
 
 def load_results(spec: Config) -> List[bm.RunResult]:
+    """The spec's results.json, refused when a run would be counted twice or
+    outside its phase's seeds (it would join a cell's Welch interval and Holm's
+    family unseen: the tables show a cell's count, not its seeds)."""
     path = results_path(spec)
-    return bm.load(path) if path.exists() else []
+    results = bm.load(path) if path.exists() else []
+    seen = set()
+    for r in results:
+        key = (r.phase, r.regime, r.variant, r.seed)
+        if key in seen:
+            raise ValueError(f'{path}: two runs of phase {r.phase}, {r.regime}/{r.variant}, '
+                             f'seed {r.seed}; keep one')
+        seen.add(key)
+        if r.phase in spec.get('phases', {}) and r.seed not in spec.phases[r.phase].seeds:
+            raise ValueError(f'{path}: {r.phase} {r.regime}/{r.variant} has seed {r.seed}, '
+                             f'not one of the phase\'s seeds {spec.phases[r.phase].seeds}')
+    return results
 
 
 def run_phase(spec: Config, phase: str, jobs: Optional[int] = None,
@@ -431,7 +465,15 @@ def comparisons(rows: List[dict], pairs: List[dict]) -> List[dict]:
 def _ms(c: Optional[dict], digits: int = 1) -> str:
     if not c or c.get('mean') is None:
         return 'n/a'
+    if c.get('std') is None:  # one run: no spread to show
+        return f"{c['mean']:.{digits}f} (n=1)"
     return f"{c['mean']:.{digits}f} +- {c['std']:.{digits}f}"
+
+
+def _table(head: List[str]) -> List[str]:
+    """A markdown table's header line and the line under it, with as many cells
+    (a renderer drops a table whose two lines differ)."""
+    return ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
 
 
 def _p(p: Optional[float]) -> str:
@@ -470,11 +512,10 @@ def markdown(spec: Config, rows: List[dict], phase: str,
     """The phase's table (cells with runs) and its probe table; ``progress``
     (:func:`runs_in`) says how many of its runs are in while some are not."""
     metric, test_metric = spec.metric, spec.get('test_metric')
-    head = (f'| regime | variant | n | score (mean of last 3 {metric}) | diff to baseline '
-            f'[95% Welch CI], p | final | best | late rise | collapsed | '
-            f'{test_metric or "test metric"} '
-            '(last ckpt) | diff to baseline | s/iter | cost vs baseline |')
-    lines = [head, '|' + '---|' * 13]
+    lines = _table(['regime', 'variant', 'n', f'score (mean of last 3 {metric})',
+                    'diff to baseline [95% Welch CI], p', 'final', 'best', 'late rise',
+                    'collapsed', f'{test_metric or "test metric"} (last ckpt)',
+                    'diff to baseline', 's/iter', 'cost vs baseline'])
     for r in (r for r in rows if r['n']):  # cells not run yet are left out
         spi = f"{r['sec_per_iter']:.3f}" if r['sec_per_iter'] else 'n/a'
         ratio = f"{r['time_ratio']:.2f}x" if r['time_ratio'] else 'n/a'
@@ -483,8 +524,7 @@ def markdown(spec: Config, rows: List[dict], phase: str,
                      f"{'' if same else _diff(r['score'])} | {_ms(r['final'])} | "
                      f"{_ms(r['best'])} | {r['late_rise']}/{r['n']} | {r['collapsed']}/{r['n']} "
                      f"| {_test(r)} | {'' if same else _diff(r['test'])} | {spi} | {ratio} |")
-    probe_head = '| regime | variant | ' + ' | '.join(PROBE_KEYS) + ' |'
-    probe_lines = [probe_head, '|' + '---|' * (2 + len(PROBE_KEYS))]
+    probe_lines = _table(['regime', 'variant'] + list(PROBE_KEYS))
     for r in rows:
         if r['probe']:
             probe_lines.append(f"| {r['regime']} | {r['variant']} | " + ' | '.join(
@@ -517,9 +557,10 @@ def verdict(spec: Config, rows: List[dict], phase: str, pairs: List[dict]) -> st
     cost_file = repo_root() / spec.cost_file if spec.get('cost_file') else None
     costs = json.loads(cost_file.read_text()) if cost_file and cost_file.exists() else {}
     metric, test_metric = spec.metric, spec.get('test_metric')
-    lines = [f'| regime | variant | seeds | score: mean of last 3 {metric} | diff to baseline '
-             '[95% Welch CI], p, Holm p | final / best | late rise / collapsed | '
-             f'{test_metric} (last ckpt) | diff to baseline | cost |', '|' + '---|' * 9]
+    test_head = [f'{test_metric} (last ckpt)', 'diff to baseline'] if test_metric else []
+    lines = _table(['regime', 'variant', 'seeds', f'score: mean of last 3 {metric}',
+                    'diff to baseline [95% Welch CI], p, Holm p', 'final / best',
+                    'late rise / collapsed'] + test_head + ['cost'])
     for r in (r for r in rows if r['n']):
         step = costs.get(r['variant'], {}).get('train_step', {})
         if r['variant'] == 'baseline':
@@ -529,15 +570,16 @@ def verdict(spec: Config, rows: List[dict], phase: str, pairs: List[dict]) -> st
         else:
             cost = f"{r['time_ratio']:.2f}x (runs)" if r['time_ratio'] else 'n/a'
         same = r['variant'] == 'baseline'
+        test = f"{_test(r)} | {'' if same else _finding(r['test'])} | " if test_metric else ''
         lines.append(
             f"| {r['regime']} | {r['variant']} | {r['n']} | {_ms(r['score'])} | "
             f"{'' if same else _finding(r['score'])} | {r['final']['mean']:.1f} / "
             f"{r['best']['mean']:.1f} | {r['late_rise']}/{r['n']} / {r['collapsed']}/{r['n']} | "
-            f"{_test(r)} | {'' if same else _finding(r['test'])} | {cost} |")
+            f"{test}{cost} |")
     text = _generated_by(spec) + '\n'.join(lines) + '\n'
     if pairs:
-        text += ('\n| regime | contrast | score difference [95% Welch CI], p, Holm p |\n'
-                 '|---|---|---|\n')
+        text += '\n' + '\n'.join(_table(['regime', 'contrast', 'score difference '
+                                          '[95% Welch CI], p, Holm p'])) + '\n'
         text += ''.join(f"| {c['regime']} | {c['first']} minus {c['second']} | "
                         f"{_finding(c['diff'])} |\n" for c in pairs)
     return text + '\n' + findings(rows, pairs)
@@ -637,17 +679,19 @@ def plot_phase(spec: Config, results: List[bm.RunResult], phase: str, out: Path)
     return out
 
 
-def verdict_text(spec: Config, results: List[bm.RunResult]) -> str:
+def verdict_text(spec: Config, results: List[bm.RunResult],
+                 rows: Optional[List[dict]] = None) -> str:
     """verdict.md of a spec with picks resolved: :func:`verdict` of its
     ``verdict_phase`` once every run of that phase is in; before that (Holm's
-    family and each interval are the whole phase's) how many are."""
+    family and each interval are the whole phase's) how many are. ``rows``: the
+    phase's :func:`summarize_phase` when the caller has it (they get their Holm p)."""
     phase = spec.verdict_phase
     done, needed = runs_in(spec, results, phase)
     if done < needed:
         return (_generated_by(spec) + f'No verdict yet: {done} of the {needed} runs of phase '
                 f'`{phase}` are in. It is written, with every comparison Holm-adjusted over the '
                 'whole table, when all are in; results.md shows the runs so far.\n')
-    return verdict(spec, summarize_phase(spec, results, phase), phase,
+    return verdict(spec, rows or summarize_phase(spec, results, phase), phase,
                    contrasts(spec, results, phase))
 
 
@@ -666,7 +710,7 @@ def report(spec: Config, phases: Optional[List[str]] = None) -> Dict[str, List[d
         sections.append(markdown(spec, rows, phase, runs_in(spec, results, phase)))
         plot_phase(spec, results, phase, out / f'{phase}.png')
     if spec.get('verdict_phase'):
-        text = verdict_text(spec, results)
+        text = verdict_text(spec, results, summary.get(spec.verdict_phase))
         (out / 'verdict.md').write_text(text)
         quote_verdict(spec, text)
     machines = ', '.join(sorted({r.machine or 'not recorded' for r in results}))

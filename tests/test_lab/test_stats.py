@@ -42,7 +42,7 @@ def test_compare_row():
     assert row['n'] == 3 and row['mean'] == pytest.approx(13.0) and row['diff'] == pytest.approx(3)
     assert row['ci_low'] <= 3 <= row['ci_high'] and 0 <= row['p'] <= 1
     assert row['rel'] == pytest.approx(0.3)
-    assert compare([1.0], [])['std'] == 0.0 and 'diff' not in compare([1.0], [])
+    assert compare([1.0], [])['std'] is None and 'diff' not in compare([1.0], [])  # no spread
 
 
 def test_ratio_ci_is_paired():

@@ -298,5 +298,41 @@ def test_the_verdict_waits_for_every_run_of_its_phase(tmp_path):
     bm.save(dev + heldout, out / 'results.json')
     study.report(spec)
     text = (out / 'verdict.md').read_text()
-    assert 'No verdict' not in text and '| other | AS+R1 | 1 | 3.0' in text
+    assert 'No verdict' not in text and '| other | AS+R1 | 1 | 3.0 (n=1)' in text
     assert 'Interim' not in (out / 'results.md').read_text()
+    # no test metric in this spec: no column for one, and each table's delimiter line
+    # has its header's cells (a renderer drops the table otherwise)
+    lines = text.splitlines()
+    heads = [i for i, line in enumerate(lines) if line.startswith('| regime |')]
+    assert len(heads) == 2 and 'None' not in text and 'last ckpt' not in text
+    for i in heads:
+        assert lines[i].count('|') == lines[i + 1].count('|') == lines[i + 2].count('|')
+
+
+def test_a_run_counted_twice_or_off_its_phase_seeds_is_refused(tmp_path):
+    """Either would join a cell's interval and Holm's family unseen."""
+    from lab import benchmark as bm
+    from lab.benchmark import RunResult
+    spec = study.load_spec(str(_pick_spec(tmp_path)))
+    out = tmp_path / 'results'
+    out.mkdir()
+
+    def run(seed):
+        return RunResult('baseline', 'c.py', seed, 'w', [], 0, 1.0, phase='dev', regime='r',
+                         variant='baseline', metrics={'FD/fd': {'1': 5.0}})
+
+    bm.save([run(0)], out / 'results.json')
+    assert len(study.load_results(spec)) == 1
+    bm.save([run(0), run(0)], out / 'results.json')
+    with pytest.raises(ValueError, match='two runs of phase dev, r/baseline, seed 0'):
+        study.report(spec)
+    bm.save([run(0), run(3)], out / 'results.json')
+    with pytest.raises(ValueError, match=r"has seed 3, not one of the phase's seeds \[0\]"):
+        study.report(spec)
+
+
+def test_a_phase_needs_the_phases_of_its_picks_and_its_baseline(tmp_path):
+    spec = study.load_spec(str(_pick_spec(tmp_path)))
+    assert study.phases_needed(spec, 'dev') == ['dev']
+    assert study.phases_needed(spec, 'combo') == ['dev', 'combo']  # AS+R1's picks, the baseline
+    assert study.phases_needed(spec, 'heldout') == ['dev', 'heldout']

@@ -4,6 +4,8 @@ Examples:
     python tools/dev/study.py configs/asgan/studies/stress_fmnist.py --phase dev --jobs 2
     python tools/dev/study.py configs/asgan/studies/stress_fmnist.py --phase dev --regime data250_6k
     python tools/dev/study.py configs/asgan/studies/stress_fmnist.py --report
+A phase that runs another phase's picks refuses to start before that phase is complete:
+name both, in order (``--phase dev heldout``).
 The spec format and the resumption rule: lab/study.py.
 """
 import argparse
@@ -23,7 +25,9 @@ def main(argv: Optional[List[str]] = None):
     parser.add_argument('--limit', type=int, help='run at most this many missing runs')
     parser.add_argument('--regime', nargs='+', help="only these of the phases' regimes")
     parser.add_argument('--report', action='store_true',
-                        help='write results.md, summary.json and the figures')
+                        help="write results.md, summary.json, the figures and verdict.md, and "
+                             "rewrite the verdict blocks of the spec's verdict_docs (every "
+                             '--phase run ends with this report too)')
     args = parser.parse_args(argv)
     spec = study.load_spec(args.spec)
     if not args.phase and not args.report:

@@ -86,9 +86,10 @@ def study_results(specs: Path = FOLDER / 'studies') -> dict:
         spec = study.load_spec(str(path))
         if not spec.get('zoo'):
             continue
+        phase = spec.verdict_phase
+        chain = ' '.join(study.phases_needed(spec, phase))  # its picks' phases first
         results = study.load_results(spec)
         spec = study.resolve_picks(spec, results)
-        phase = spec.verdict_phase
         done, needed = study.runs_in(spec, results, phase)
         if done < needed:
             continue
@@ -106,7 +107,7 @@ def study_results(specs: Path = FOLDER / 'studies') -> dict:
                     Notes=(f"study {spec.name}, phase {phase}, seeds {sorted(row['seeds'])}; "
                            f"{out}/verdict.md; python tools/dev/study.py "
                            f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} "
-                           f"--phase {phase}")))
+                           f"--phase {chain}")))
     return found
 
 
