@@ -4,6 +4,7 @@ Every number comes from a run this module launched (its command is recorded) or
 from a results file it wrote; nothing is typed in.
 """
 import argparse
+import fcntl
 import json
 import os
 import platform
@@ -326,6 +327,24 @@ def save(results: List[RunResult], path: Path) -> None:
     tmp = path.with_name(f'{path.name}.{os.getpid()}.tmp')
     tmp.write_text(json.dumps([asdict(r) for r in results], indent=1))
     os.replace(tmp, path)
+
+
+def run_key(r: RunResult) -> Tuple:
+    """What makes a run one run of a results file: (phase, regime, variant, label, seed)."""
+    return r.phase, r.regime, r.variant, r.label, r.seed
+
+
+def save_runs(runs: List[RunResult], path: Path) -> None:
+    """Writes ``runs`` into the results file at ``path``: each replaces the run
+    with its :func:`run_key` there, and the file's other runs stay, those that
+    another process (a second study command) saved since this one read it
+    included. An exclusive lock on ``<path>.lock`` makes the read and the write one step."""
+    path = Path(path)
+    with open(path.with_name(f'{path.name}.lock'), 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        mine = {run_key(r) for r in runs}
+        kept = [r for r in load(path) if run_key(r) not in mine] if path.exists() else []
+        save(kept + list(runs), path)
 
 
 def load(path: Path) -> List[RunResult]:

@@ -300,7 +300,7 @@ def run_phase(spec: Config, phase: str, jobs: Optional[int] = None,
             print(f'[study] scoring FAILED ({r.returncode}): see {r.work_dir}', flush=True)
             r.returncode = 0
         with lock:
-            bm.save(results, out)
+            bm.save_runs([r], out)
         return r
 
     def run(item):
@@ -333,7 +333,7 @@ def run_phase(spec: Config, phase: str, jobs: Optional[int] = None,
         print(f'[study] {status} {phase} {label} seed {seed} ({r.wall_s:.0f} s)', flush=True)
         with lock:
             results.append(r)
-            bm.save(results, out)
+            bm.save_runs([r], out)  # beside what other study commands saved meanwhile
         return r
 
     with ThreadPoolExecutor(jobs) as pool:

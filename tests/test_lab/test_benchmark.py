@@ -87,3 +87,22 @@ def test_results_file_is_whole_after_a_save_killed_midway(tmp_path, monkeypatch)
         bm.save([first, first], path)
     monkeypatch.undo()
     assert [r.label for r in bm.load(path)] == ['baseline']
+
+
+def test_two_study_commands_saving_to_one_file_keep_each_others_runs(tmp_path):
+    """Each save re-reads the file under a lock: a run that another process saved
+    after this one read the file stays, and a run saved again replaces its old record."""
+    from lab import benchmark as bm
+    path = tmp_path / 'results.json'
+
+    def run(variant, seed, returncode=0):
+        return bm.RunResult(label=f'r/{variant}', config='a.py', seed=seed, work_dir='w',
+                            command=['x'], returncode=returncode, wall_s=1.0, phase='dev',
+                            regime='r', variant=variant)
+
+    bm.save_runs([run('baseline', 0, returncode=1)], path)
+    bm.save_runs([run('AS', 0)], path)  # the other command, which read the file before
+    bm.save_runs([run('baseline', 0)], path)  # the failed run, run again
+    saved = bm.load(path)
+    assert sorted((r.variant, r.returncode) for r in saved) == [('AS', 0), ('baseline', 0)]
+    assert (tmp_path / 'results.json.lock').exists()
