@@ -199,3 +199,19 @@ def with_validation(overrides: dict, metric: dict, iters: int = 2) -> dict:
                      test_dataloader=loader, test_evaluator=evaluator,
                      train_cfg=dict(max_iters=iters, val_interval=iters))
     return overrides
+
+
+# progressive GANs: reals reach D at the current scale; (config, top scale, its scales)
+PROGRESSIVE_GANS = {
+    'pggan-celeba128': ('mmagic::pggan/pggan_8xb4-12Mimgs_celeba-cropped-128x128.py', 128,
+                        (4, 8, 16, 32, 64, 128)),
+    'styleganv1-ffhq256': ('mmagic::styleganv1/styleganv1_ffhq-256x256_8xb4-25Mimgs.py', 256,
+                           (8, 16, 32, 64, 128, 256)),
+}
+# class-conditional GANs: D takes the labels (CIFAR-10 configs, 32x32)
+CONDITIONAL_GANS = {
+    'sngan-proj-cifar10': 'mmagic::sngan_proj/'
+                          'sngan-proj_woReLUinplace_lr2e-4-ndisc5-1xb64_cifar10-32x32.py',
+    'sagan-cifar10': 'mmagic::sagan/sagan_woReLUinplace_lr2e-4-ndisc5-1xb64_cifar10-32x32.py',
+    'biggan-cifar10': 'mmagic::biggan/biggan_2xb25-500kiters_cifar10-32x32.py',
+}

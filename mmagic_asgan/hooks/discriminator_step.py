@@ -49,6 +49,10 @@ UNSUPPORTED_MODELS: Dict[str, str] = {
     'MSPIEStyleGAN2': ('its train_discriminator resizes the real batch to a randomly chosen scale '
                        'under distributed training, so D is called on a tensor made inside the '
                        'step, not on the batch it is handed; use StyleGAN2'),
+    'BaseTranslationModel': ('image-to-image translation (Pix2Pix, CycleGAN): its discriminators '
+                             'judge (source, target) pairs per domain inside train_step, with no '
+                             'train_discriminator step to take a real batch from; the hooks are '
+                             'for unconditional and class-conditional GANs'),
 }
 
 Range = Union[float, Sequence[float]]
@@ -285,16 +289,16 @@ class DiscriminatorStepHook(Hook):
     def before_train(self, runner) -> None:
         model = unwrap(runner.model)
         name = type(model).__name__
+        for cls in type(model).__mro__:
+            if cls.__name__ in UNSUPPORTED_MODELS:
+                raise RuntimeError(f'{self.name}: {name} is not supported: '
+                                   f'{UNSUPPORTED_MODELS[cls.__name__]}')
         if getattr(model, 'discriminator', None) is None:
             raise RuntimeError(f'{self.name}: {name} has no discriminator; this hook acts on a GAN '
                                "discriminator's training step. Remove it or use a GAN model.")
         if not callable(getattr(model, 'train_discriminator', None)):
             raise RuntimeError(f'{self.name}: {name} has no train_discriminator method (an '
                                'MMagic BaseGAN subclass is expected)')
-        for cls in type(model).__mro__:
-            if cls.__name__ in UNSUPPORTED_MODELS:
-                raise RuntimeError(f'{self.name}: {name} is not supported: '
-                                   f'{UNSUPPORTED_MODELS[cls.__name__]}')
         owner = getattr(model, _INSTALLED, None)
         joins = owner is not None and owner is not self and owner._penalty is not self
         if joins and (self.gradient_penalty == owner.gradient_penalty or

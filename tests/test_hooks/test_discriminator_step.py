@@ -7,6 +7,8 @@ import pytest
 import torch
 
 from helpers import (
+    CONDITIONAL_GANS,
+    PROGRESSIVE_GANS,
     SMALL_DCGAN,
     as_config_body,
     grow_scale_overrides,
@@ -55,14 +57,14 @@ def _same(a, b) -> bool:
     return a == b
 
 
-def test_pggan_reals_are_attacked_at_their_scale_with_ds_own_arguments(tmp_path, image_folder,
-                                                                       monkeypatch):
+@pytest.mark.parametrize('name', list(PROGRESSIVE_GANS))
+def test_progressive_reals_are_attacked_at_their_scale_with_ds_own_arguments(
+        name, tmp_path, image_folder, monkeypatch):
     steps = spy_on_attacks(monkeypatch)
-    overrides = grow_scale_overrides(image_folder, 128, (4, 8, 16, 32, 64, 128), iters=6)
+    base, top, scales = PROGRESSIVE_GANS[name]
+    overrides = grow_scale_overrides(image_folder, top, scales, iters=6)
     body = as_config_body(epsilon=4 / 255, mode='replace', log_interval=1)
-    cfg = write_config(tmp_path / 'pggan.py',
-                       'mmagic::pggan/pggan_8xb4-12Mimgs_celeba-cropped-128x128.py', body,
-                       overrides)
+    cfg = write_config(tmp_path / f'{name}.py', base, body, overrides)
     train(cfg, tmp_path / 'work')
     assert len(steps) == 6
     scales = [s['kwargs']['curr_scale'] for s in steps]
@@ -81,14 +83,13 @@ def test_pggan_reals_are_attacked_at_their_scale_with_ds_own_arguments(tmp_path,
     assert all(r['asgan_pert_norm'] > 0 for r in records)
 
 
-def test_conditional_model_attack_passes_the_labels(tmp_path, labelled_image_folder,
+@pytest.mark.parametrize('name', list(CONDITIONAL_GANS))
+def test_conditional_model_attack_passes_the_labels(name, tmp_path, labelled_image_folder,
                                                     monkeypatch):
     steps = spy_on_attacks(monkeypatch)
     overrides = tiny_overrides(labelled_image_folder, 32, iters=2, batch_size=4)
-    cfg = write_config(
-        tmp_path / 'proj.py',
-        'mmagic::sngan_proj/sngan-proj_woReLUinplace_lr2e-4-ndisc5-1xb64_cifar10-32x32.py',
-        as_config_body(epsilon=4 / 255, log_interval=1), overrides)
+    cfg = write_config(tmp_path / f'{name}.py', CONDITIONAL_GANS[name],
+                       as_config_body(epsilon=4 / 255, log_interval=1), overrides)
     train(cfg, tmp_path / 'work')
     assert len(steps) == 2
     for step in steps:
@@ -222,7 +223,9 @@ def test_as_plus_r1_adds_both_terms_to_one_d_step(mode):
     if mode == 'mix':
         torch.testing.assert_close(log['loss_r1'], r1_log['loss_r1'])
         for g, a, r, p in zip(both, as_only, r1_only, plain):
-            torch.testing.assert_close(g, a + r - p, rtol=1e-4, atol=1e-6)
+            # fp32 summation noise scales with the gradient (R1 makes it ~100 here; the
+            # intra-op thread count changes the order of the sums); each term is >= 4e-3 x it
+            torch.testing.assert_close(g, a + r - p, rtol=1e-4, atol=1e-5 * float(g.abs().max()))
     else:  # D trains on x_adv as real: the penalty is taken there, not at the clean reals
         assert float(log['loss_r1']) != pytest.approx(float(r1_log['loss_r1']), rel=1e-3)
         assert not all(torch.allclose(g, a) for g, a in zip(both, as_only))
@@ -241,6 +244,18 @@ def test_unsupported_models_are_refused_at_before_train(model_type, reason):
     hook = HOOKS.build(dict(type='RealSampleAttackHook'))
     with pytest.raises(RuntimeError, match=f'Stub is not supported: .*{reason}'):
         hook.before_train(_fake_runner(Stub()))
+
+
+@pytest.mark.parametrize('config', [
+    'mmagic::pix2pix/pix2pix_vanilla-unet-bn_1xb1-80kiters_facades.py',
+    'mmagic::cyclegan/cyclegan_lsgan-resnet-in_1xb1-80kiters_facades.py'])
+def test_translation_models_are_refused_with_the_reason(config, tmp_path):
+    """MMagic's own model from its config (not a stub): D judges image pairs."""
+    from mmengine.config import Config
+    model = MODELS.build(Config.fromfile(str(write_config(tmp_path / 'c.py', config, ''))).model)
+    hook = HOOKS.build(dict(type='RealSampleAttackHook'))
+    with pytest.raises(RuntimeError, match='is not supported: image-to-image translation'):
+        hook.before_train(_fake_runner(model))
 
 
 # --------------------------------------------------------------- mechanics
