@@ -322,7 +322,9 @@ def plot(results: List[RunResult], metric: str, out: Path,
 
 def save(results: List[RunResult], path: Path) -> None:
     """Writes ``results`` to ``path`` whole or not at all: a process killed while
-    saving (a session ending mid-study) leaves the previous file, never a torn one."""
+    saving (a session ending mid-study) leaves the previous file, never a torn one.
+    It replaces the file: a study saves through :func:`save_runs`, which keeps what
+    another process saved."""
     path = Path(path)
     tmp = path.with_name(f'{path.name}.{os.getpid()}.tmp')
     tmp.write_text(json.dumps([asdict(r) for r in results], indent=1))
@@ -330,15 +332,16 @@ def save(results: List[RunResult], path: Path) -> None:
 
 
 def run_key(r: RunResult) -> Tuple:
-    """What makes a run one run of a results file: (phase, regime, variant, label, seed)."""
-    return r.phase, r.regime, r.variant, r.label, r.seed
+    """What makes a run one run of a study's results file: (phase, regime, variant, seed)."""
+    return r.phase, r.regime, r.variant, r.seed
 
 
 def save_runs(runs: List[RunResult], path: Path) -> None:
-    """Writes ``runs`` into the results file at ``path``: each replaces the run
-    with its :func:`run_key` there, and the file's other runs stay, those that
-    another process (a second study command) saved since this one read it
-    included. An exclusive lock on ``<path>.lock`` makes the read and the write one step."""
+    """Writes ``runs`` into the study results file at ``path``: each replaces the
+    run with its :func:`run_key` there, and the file's other runs stay, those that
+    another process saved since this one read it included (two study commands on
+    one spec, running different cells: two on one cell would share its work dir).
+    An exclusive lock on ``<path>.lock`` makes the read and the write one step."""
     path = Path(path)
     with open(path.with_name(f'{path.name}.lock'), 'w') as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

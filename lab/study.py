@@ -242,7 +242,7 @@ def load_results(spec: Config) -> List[bm.RunResult]:
     results = bm.load(path) if path.exists() else []
     seen = set()
     for r in results:
-        key = (r.phase, r.regime, r.variant, r.seed)
+        key = bm.run_key(r)
         if key in seen:
             raise ValueError(f'{path}: two runs of phase {r.phase}, {r.regime}/{r.variant}, '
                              f'seed {r.seed}; keep one')
@@ -270,7 +270,7 @@ def run_phase(spec: Config, phase: str, jobs: Optional[int] = None,
     root = repo_root()
     work_root = Path(work_root or root / 'work_dirs' / 'studies' / spec.name)
     results = load_results(spec)
-    done = {(r.phase, r.regime, r.variant, r.seed) for r in results if r.returncode == 0}
+    done = {bm.run_key(r) for r in results if r.returncode == 0}
     results = [r for r in results if r.returncode == 0]  # failed runs are run again
     tests = spec.phases[phase].get('test_metric_runs', {})
     test_seeds = spec.phases[phase].get('test_metric_seeds', spec.phases[phase].seeds)
@@ -465,8 +465,8 @@ def comparisons(rows: List[dict], pairs: List[dict]) -> List[dict]:
 def _ms(c: Optional[dict], digits: int = 1) -> str:
     if not c or c.get('mean') is None:
         return 'n/a'
-    if c.get('std') is None:  # one run: no spread to show
-        return f"{c['mean']:.{digits}f} (n=1)"
+    if c.get('std') is None:  # one run: no spread to show (the tables give n)
+        return f"{c['mean']:.{digits}f}"
     return f"{c['mean']:.{digits}f} +- {c['std']:.{digits}f}"
 
 
@@ -512,18 +512,19 @@ def markdown(spec: Config, rows: List[dict], phase: str,
     """The phase's table (cells with runs) and its probe table; ``progress``
     (:func:`runs_in`) says how many of its runs are in while some are not."""
     metric, test_metric = spec.metric, spec.get('test_metric')
+    test_head = [f'{test_metric} (last ckpt)', 'diff to baseline'] if test_metric else []
     lines = _table(['regime', 'variant', 'n', f'score (mean of last 3 {metric})',
                     'diff to baseline [95% Welch CI], p', 'final', 'best', 'late rise',
-                    'collapsed', f'{test_metric or "test metric"} (last ckpt)',
-                    'diff to baseline', 's/iter', 'cost vs baseline'])
+                    'collapsed'] + test_head + ['s/iter', 'cost vs baseline'])
     for r in (r for r in rows if r['n']):  # cells not run yet are left out
         spi = f"{r['sec_per_iter']:.3f}" if r['sec_per_iter'] else 'n/a'
         ratio = f"{r['time_ratio']:.2f}x" if r['time_ratio'] else 'n/a'
         same = r['variant'] == 'baseline'
+        test = f"{_test(r)} | {'' if same else _diff(r['test'])} | " if test_metric else ''
         lines.append(f"| {r['regime']} | {r['variant']} | {r['n']} | {_ms(r['score'])} | "
                      f"{'' if same else _diff(r['score'])} | {_ms(r['final'])} | "
                      f"{_ms(r['best'])} | {r['late_rise']}/{r['n']} | {r['collapsed']}/{r['n']} "
-                     f"| {_test(r)} | {'' if same else _diff(r['test'])} | {spi} | {ratio} |")
+                     f"| {test}{spi} | {ratio} |")
     probe_lines = _table(['regime', 'variant'] + list(PROBE_KEYS))
     for r in rows:
         if r['probe']:

@@ -106,3 +106,28 @@ def test_two_study_commands_saving_to_one_file_keep_each_others_runs(tmp_path):
     saved = bm.load(path)
     assert sorted((r.variant, r.returncode) for r in saved) == [('AS', 0), ('baseline', 0)]
     assert (tmp_path / 'results.json.lock').exists()
+
+
+def _save_one_by_one(path, variant, count):
+    from lab import benchmark as bm
+    for seed in range(count):
+        bm.save_runs([bm.RunResult(label=f'r/{variant}', config='a.py', seed=seed, work_dir='w',
+                                   command=['x'], returncode=0, wall_s=1.0, phase='dev',
+                                   regime='r', variant=variant)], path)
+
+
+def test_two_processes_saving_at_once_lose_nothing(tmp_path):
+    """Two processes save 40 runs each into one file, interleaved: all 80 are kept
+    (without the lock, one process's write replaces runs the other saved)."""
+    import multiprocessing
+
+    from lab import benchmark as bm
+    path = tmp_path / 'results.json'
+    context = multiprocessing.get_context('fork')
+    workers = [context.Process(target=_save_one_by_one, args=(path, v, 40)) for v in ('A', 'B')]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(60)
+        assert w.exitcode == 0
+    assert len(bm.load(path)) == 80

@@ -298,7 +298,7 @@ def test_the_verdict_waits_for_every_run_of_its_phase(tmp_path):
     bm.save(dev + heldout, out / 'results.json')
     study.report(spec)
     text = (out / 'verdict.md').read_text()
-    assert 'No verdict' not in text and '| other | AS+R1 | 1 | 3.0 (n=1)' in text
+    assert 'No verdict' not in text and '| other | AS+R1 | 1 | 3.0 |' in text  # n=1: no +-
     assert 'Interim' not in (out / 'results.md').read_text()
     # no test metric in this spec: no column for one, and each table's delimiter line
     # has its header's cells (a renderer drops the table otherwise)
@@ -336,3 +336,5 @@ def test_a_phase_needs_the_phases_of_its_picks_and_its_baseline(tmp_path):
     assert study.phases_needed(spec, 'dev') == ['dev']
     assert study.phases_needed(spec, 'combo') == ['dev', 'combo']  # AS+R1's picks, the baseline
     assert study.phases_needed(spec, 'heldout') == ['dev', 'heldout']
+    spec.phases['late'] = dict(seeds=[0], runs=dict(r=['AS-a']), baseline_phase='heldout')
+    assert study.phases_needed(spec, 'late') == ['dev', 'heldout', 'late']  # its baseline's too

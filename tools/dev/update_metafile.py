@@ -103,7 +103,8 @@ def study_results(specs: Path = FOLDER / 'studies') -> dict:
                 found.setdefault(config, []).append(dict(
                     Dataset=next(v for k, v in DATASETS if k in config), Task='Unconditional GANs',
                     Metrics={f'{key}, mean over seeds)': round(row['score']['mean'], 2),
-                             f'{key}, std over seeds)': round(row['score']['std'], 2)},
+                             f'{key}, std over seeds)': None if row['score']['std'] is None
+                             else round(row['score']['std'], 2)},
                     Notes=(f"study {spec.name}, phase {phase}, seeds {sorted(row['seeds'])}; "
                            f"{out}/verdict.md; python tools/dev/study.py "
                            f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} "
