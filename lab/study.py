@@ -545,7 +545,7 @@ def markdown(spec: Config, rows: List[dict], phase: str,
 
 
 def verdict(spec: Config, rows: List[dict], phase: str, pairs: List[dict]) -> str:
-    """The verdict table of a phase (README and the model zoo lead with it):
+    """The verdict table of a phase (the model zoo and the study's page lead with it):
     per regime and variant, the per-run score and its difference to the
     baseline (95% Welch interval, raw and Holm-adjusted p over every comparison
     of the table), final and best, late rises and collapses, the test metric,
@@ -588,8 +588,8 @@ def verdict(spec: Config, rows: List[dict], phase: str, pairs: List[dict]) -> st
 
 def quote_verdict(spec: Config, text: str) -> List[Path]:
     """Writes ``text`` between ``<!-- {spec.verdict_marker}:start -->`` and
-    ``...:end -->`` in each of ``spec.verdict_docs`` (README, model zoo, the
-    study's page), so the documents quote the verdict as generated."""
+    ``...:end -->`` in each of ``spec.verdict_docs`` (the model zoo, the study's
+    page, README), so the documents quote the verdict as generated."""
     marker, written = spec.get('verdict_marker'), []
     for name in spec.get('verdict_docs', []) if marker else []:
         path = repo_root() / name

@@ -1,5 +1,5 @@
-"""README, the model zoo and each study's page quote the study's verdict as
-`tools/dev/study.py --report` wrote it (results/<study>/verdict.md), digit for digit,
+"""The documents a study names (the model zoo, its page; README for CIFAR-10) quote
+its verdict as `tools/dev/study.py --report` wrote it (results/<study>/verdict.md), digit for digit,
 and verdict.md is what the committed results.json gives."""
 import re
 from pathlib import Path
@@ -26,7 +26,7 @@ def _block(path: Path, marker: str) -> str:
 def test_docs_quote_the_verdict(name):
     spec = _spec(name)
     verdict = (ROOT / 'results' / name / 'verdict.md').read_text()
-    assert spec.verdict_docs  # README, the model zoo, the study's page
+    assert spec.verdict_docs  # the model zoo, the study's page (and README for CIFAR-10)
     for doc in spec.verdict_docs:
         assert _block(ROOT / doc, spec.verdict_marker) == verdict, doc
 

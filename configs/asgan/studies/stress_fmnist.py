@@ -1,4 +1,4 @@
-# The stress study of README "Benchmarks": where does AS-GAN help?
+# The Fashion-MNIST stress study (README "Results at a glance"): where does AS-GAN help?
 #   bash tools/dev/cpu_study.sh stress [PHASE...]
 #   (or: python tools/dev/study.py THIS --phase ...)
 # Regimes: the unstressed small Fashion-MNIST DCGAN and regimes in which D is the weak link
@@ -31,10 +31,10 @@ collapse_ratio = 2.0  # a run collapsed if its final FD-SmallCNN > 2 x its best 
 # "stressed" when, over the development seeds, its baseline collapses in a seed, or ends >= 10%
 # above its best FD-SmallCNN (a late rise) in a seed, or its mean final FD-SmallCNN is >= 1.25 x
 # the unstressed baseline's (it stalls).
-verdict_phase = 'heldout'  # its table -> results/stress_fmnist/verdict.md (README, model zoo)
+verdict_phase = 'heldout'  # its table -> results/stress_fmnist/verdict.md (model zoo, study page)
 verdict_contrasts = [('AS-FGSM-mix-score', 'R1-g1')]  # AS against R1, in each regime
 verdict_marker = 'stress-verdict'  # --report writes the verdict into these documents' blocks
-verdict_docs = ['README.md', 'configs/asgan/README.md', 'docs/studies/stress_fmnist.md']
+verdict_docs = ['configs/asgan/README.md', 'docs/studies/stress_fmnist.md']
 cost_file = 'results/stress_fmnist/cost.json'  # tools/analysis/step_cost.py, one process
 jobs = 2  # two one-thread runs at once: 1.43x the runs per hour of one two-thread run here
 threads = 1  # (tools/dev/jobs_vs_threads.py -> results/stress_fmnist/jobs_vs_threads.json)
