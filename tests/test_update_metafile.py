@@ -104,3 +104,27 @@ def test_shipped_metafile_lists_measured_rows_only_and_says_it_is_generated():
     # the superseded study's rows say so
     notes = [line for line in text.splitlines() if line.strip().startswith('Notes:')]
     assert notes and all('SUPERSEDED' in n for n in notes if 'fmnist_cpu' in n)
+
+
+def test_the_shipped_metafile_and_zoo_table_are_what_the_tool_writes_from_results():
+    """Regenerating from the committed results changes nothing, on a machine with the
+    data or without it (a clean clone has no data/: the table keeps the data copies it
+    recorded), so the zoo is never edited by hand nor left behind its results."""
+    tool = load_tool('dev/update_metafile')
+    results = tool.measured_results()
+    assert tool.metafile_text(results, tool.study_results()) == \
+        (CONFIGS / 'asgan' / 'metafile.yml').read_text()
+    readme = (CONFIGS / 'asgan' / 'README.md').read_text()
+    assert tool.zoo_readme_text(readme, results) == readme
+
+
+def test_without_the_data_a_row_keeps_the_data_copy_its_table_recorded(tmp_path):
+    tool = load_tool('dev/update_metafile')
+    config = tmp_path / 'c.py'
+    config.write_text("data_root = 'data/nowhere/train'\n")
+    assert tool.data_copy(config) == 'unknown (no manifest)'
+    assert tool.data_copy(config, "data/x: 9 images (fingerprint ab)") == \
+        'data/x: 9 images (fingerprint ab)'
+    table = ('| [c, SUPERSEDED](c.py) | data/x: 9 images (fingerprint ab) | 1 |\n'
+             '| [d](d.py) | unknown (no manifest) | 1 |')
+    assert tool.recorded_data_copies(table) == {'c.py': 'data/x: 9 images (fingerprint ab)'}

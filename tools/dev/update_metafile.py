@@ -17,6 +17,7 @@ import re
 import statistics
 import sys
 from pathlib import Path
+from typing import Dict, Optional
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # lab/ is not installed
@@ -112,7 +113,9 @@ def study_results(specs: Path = FOLDER / 'studies') -> dict:
     return found
 
 
-def main() -> Path:
+def metafile_text(results: dict, studies: dict) -> str:
+    """metafile.yml: one entry per config of :data:`FOLDER` with measured rows
+    (``results`` from :func:`measured_results`, ``studies`` from :func:`study_results`)."""
     lines = [
         GENERATED, 'Collections:', '- Name: AS-GAN', '  Metadata:', '    Architecture:',
         '    - DCGAN',
@@ -122,7 +125,6 @@ def main() -> Path:
         '  README: configs/asgan/README.md', '  Task:', '  - Unconditional GANs', '  Year: 2021',
         'Models:'
     ]
-    results, studies = measured_results(), study_results()
     for path in sorted(FOLDER.glob('*.py')) + sorted(FOLDER.glob('cifar/*.py')):
         name = path.stem
         data = next(v for k, v in DATASETS if k in name)
@@ -138,14 +140,26 @@ def main() -> Path:
             lines += [f"  - Task: {row['Task']}", f"    Dataset: {row['Dataset']}", '    Metrics:']
             lines += [f'      {k}: {v}' for k, v in row['Metrics'].items()]
             lines.append(f"    Notes: '{row['Notes']}'")
+    return '\n'.join(lines) + '\n'
+
+
+def zoo_readme_text(text: str, results: dict) -> str:
+    """``text`` (the model zoo's README) with its results table rewritten from
+    ``results``, keeping the data copies it recorded where this machine lacks the data."""
+    if TABLE_START not in text or TABLE_END not in text:
+        return text
+    head, rest = text.split(TABLE_START, 1)
+    table, tail = rest.split(TABLE_END, 1)
+    return (f'{head}{TABLE_START}\n{results_table(results, recorded_data_copies(table))}\n'
+            f'{TABLE_END}{tail}')
+
+
+def main() -> Path:
+    results = measured_results()
     out = FOLDER / 'metafile.yml'
-    out.write_text('\n'.join(lines) + '\n')
+    out.write_text(metafile_text(results, study_results()))
     readme = FOLDER / 'README.md'
-    text = readme.read_text()
-    if TABLE_START in text and TABLE_END in text:
-        head, rest = text.split(TABLE_START, 1)
-        readme.write_text(f'{head}{TABLE_START}\n{results_table(results)}\n'
-                          f'{TABLE_END}{rest.split(TABLE_END, 1)[1]}')
+    readme.write_text(zoo_readme_text(readme.read_text(), results))
     print(f'wrote {out} and the results table of {readme}')
     return out
 
@@ -157,13 +171,15 @@ def _mean_std(values) -> str:
     return f'{statistics.mean(values):.2f} +- {std:.2f}'
 
 
-def data_copy(config: Path) -> str:
+def data_copy(config: Path, recorded: Optional[str] = None) -> str:
     """The prepared data folder the config reads, with its source and fingerprint
-    (tools/prepare_data.py's manifest), as found now."""
+    (tools/prepare_data.py's manifest), as found now; where this machine has no
+    manifest, ``recorded`` (what the table said when it was last generated with
+    the data at hand), else 'unknown (no manifest)'."""
     match = re.search(r"data_root\s*=\s*'([^']+)'", _config_text(config))
     manifest = ROOT / match.group(1) / '.prepared.json' if match else None
     if manifest is None or not manifest.is_file():
-        return 'unknown (no manifest)'
+        return recorded or 'unknown (no manifest)'
     info = json.loads(manifest.read_text())
     return (f"{match.group(1)}: {info['count']} images from {info['source']} "
             f"(fingerprint {info['fingerprint']})")
@@ -183,8 +199,19 @@ def _config_text(config: Path) -> str:
     return text
 
 
-def results_table(results: dict) -> str:
-    """Markdown rows (baseline first within a study) of every measured config."""
+def recorded_data_copies(table: str) -> Dict[str, str]:
+    """``{config file name: data copy}`` from a results table this tool wrote."""
+    found = {}
+    for row in table.splitlines():
+        match = re.match(r'\| \[[^\]]*\]\(([^)]+)\) \| ([^|]+) \|', row)
+        if match and not match.group(2).startswith('unknown'):
+            found[match.group(1)] = match.group(2)
+    return found
+
+
+def results_table(results: dict, recorded: Optional[Dict[str, str]] = None) -> str:
+    """Markdown rows (baseline first within a study) of every measured config;
+    ``recorded``: the data copies of the table being replaced (see :func:`data_copy`)."""
     lines = ['| config | data copy | iterations | seeds | FID-2k, last ckpt (mean +- std) | '
              'FD-SmallCNN final (mean +- std) | final/best FD | s/iter | machine | command |',
              '|---|---|---|---|---|---|---|---|---|---|']
@@ -215,7 +242,8 @@ def results_table(results: dict) -> str:
             label = f"{name}, {SUPERSEDED[row['study']].split(' (')[0]}" \
                 if row['study'] in SUPERSEDED else name
             lines.append(
-                f'| [{label}]({Path(config).name}) | {data_copy(ROOT / config)} | {iters} | '
+                f'| [{label}]({Path(config).name}) | '
+                f'{data_copy(ROOT / config, (recorded or {}).get(Path(config).name))} | {iters} | '
                 f"{sorted(r['seed'] for r in runs)} | {_mean_std(fid)}{change} | "
                 f"{_mean_std(finals)} | "
                 f"{_mean_std(ratio)} | {row['sec_per_iter']:.4f} | {runs[0].get('machine')} | "
